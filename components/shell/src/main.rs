@@ -1,0 +1,1 @@
+fn main() { let _ = servo::ServoBuilder::default; println!("servo-cos"); }

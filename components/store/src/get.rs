@@ -1,0 +1,213 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! Reading: deciding whether an entry is disclosed to a requesting origin,
+//! and handing out its bytes.
+//!
+//! Three additive grants disclose an entry (spec: "determine COS
+//! disclosure"): its storing origins and every origin same-site with one of
+//! them; its explicit origins list; and the global `'*'` flag, which counts
+//! only when the hash is on the Public Hash List and the lookup is not
+//! GREASE'd. On top of those, a cross-site lookup must fit in the top-level
+//! site's probe budget and, when the grant crosses a site boundary, have the
+//! user's consent.
+//!
+//! Every refusal is the same `NotFound`, and every lookup runs the same
+//! queries whatever the answer, so neither the error nor the work done
+//! tells an absent entry from a withheld one.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+use cos_traits::{
+    ConsentPolicy, ConsentRequest, CosError, CosHash, EntryInfo, LookupOutcome, Origin, Site,
+};
+
+use crate::Store;
+use crate::error::StorageContext;
+use crate::put::hash_path;
+
+/// The largest piece one read returns.
+pub const MAX_READ: u32 = 16 << 20;
+
+/// Permission to read one entry's bytes, granted by [`Store::authorize_read`].
+/// Reading and (first-time) verification need no access to the index, so
+/// the storage thread hands tickets to worker threads.
+#[derive(Clone, Debug)]
+pub struct ReadTicket {
+    pub entry: i64,
+    pub hash: CosHash,
+    pub path: PathBuf,
+    pub size: u64,
+    /// The bytes have not been hashed since this process opened the store.
+    pub needs_verification: bool,
+}
+
+impl ReadTicket {
+    /// Hashes the whole file; `false` means it no longer matches its hash.
+    pub fn verify(&self) -> Result<bool, CosError> {
+        hash_path(&self.path, &self.hash)
+    }
+
+    pub fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, CosError> {
+        let len = len.min(MAX_READ) as u64;
+        let end = offset.saturating_add(len).min(self.size);
+        if offset >= end {
+            return Ok(Vec::new());
+        }
+        let file = File::open(&self.path).storage("opening an entry")?;
+        let mut buf = vec![0u8; (end - offset) as usize];
+        file.read_exact_at(&mut buf, offset).storage("reading an entry")?;
+        Ok(buf)
+    }
+}
+
+/// Which grant disclosed an entry.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Grant {
+    /// A storing origin, or same-site with one: one trust unit.
+    SameSite,
+    /// Named on the entry's origins list.
+    Listed,
+    /// The `'*'` flag, through the Public Hash List and GREASE.
+    Global,
+}
+
+impl Store {
+    /// A read request: may `origin`, in a document whose top-level site is
+    /// `top_site`, be told that `hash` exists?
+    pub fn lookup(
+        &mut self,
+        hash: &CosHash,
+        origin: &Origin,
+        top_site: &Site,
+    ) -> Result<LookupOutcome, CosError> {
+        let now = self.now();
+        // Every signal is gathered for every lookup, present or not; an
+        // absent entry is looked up as entry id -1, which matches no row.
+        let entry = self.index.entry(hash)?;
+        let id = entry.as_ref().map_or(-1, |row| row.id);
+        let size = entry.as_ref().map_or(0, |row| row.size);
+        let storers = self.index.storers(id)?;
+        let listed = self.index.is_listed(id, origin)?;
+        let on_phl = self.phl.contains(hash);
+        let greased = self.grease.applies(origin, hash, size, now);
+        let recorded_consent = self.index.consent(origin.site(), hash)?;
+
+        let same_site = storers.iter().any(|s| s.is_same_site(origin));
+        let within_budget = same_site || self.charge_probe(top_site, hash, now)?;
+        let global = entry.as_ref().is_some_and(|row| row.global);
+
+        let grant = match () {
+            _ if entry.is_none() || !within_budget => None,
+            _ if same_site => Some(Grant::SameSite),
+            _ if listed => Some(Grant::Listed),
+            _ if global && on_phl && !greased => Some(Grant::Global),
+            _ => None,
+        };
+        let Some(grant) = grant else {
+            return Err(CosError::NotFound);
+        };
+        let entry = entry.expect("a grant implies an entry");
+
+        if grant != Grant::SameSite {
+            let allowed = match self.config.consent {
+                ConsentPolicy::Allow => true,
+                ConsentPolicy::Deny => false,
+                ConsentPolicy::Ask => match recorded_consent {
+                    Some(decision) => decision,
+                    None => {
+                        let mut storing_sites: Vec<Site> =
+                            storers.iter().map(|o| o.site().clone()).collect();
+                        storing_sites.sort();
+                        storing_sites.dedup();
+                        return Ok(LookupOutcome::NeedsConsent(ConsentRequest {
+                            requesting_site: origin.site().clone(),
+                            hash: hash.clone(),
+                            size: entry.size,
+                            storing_sites,
+                        }));
+                    },
+                },
+            };
+            if !allowed {
+                return Err(CosError::NotFound);
+            }
+        }
+
+        self.index.record_read(entry.id, origin, now)?;
+        Ok(LookupOutcome::Found(EntryInfo {
+            hash: entry.hash,
+            size: entry.size,
+        }))
+    }
+
+    /// Counts a cross-site lookup of `hash` against `top_site`'s budget of
+    /// distinct hashes per window. `false`: over budget.
+    fn charge_probe(&mut self, top_site: &Site, hash: &CosHash, now: u64) -> Result<bool, CosError> {
+        let since = now.saturating_sub(self.config.probe_window.as_millis() as u64);
+        let (seen, count) = self.index.probes_since(top_site, hash, since)?;
+        if !seen && count >= u64::from(self.config.probe_budget) {
+            return Ok(false);
+        }
+        self.index.record_probe(top_site, hash, now)?;
+        Ok(true)
+    }
+
+    /// A user activation in a document of `top_site` refills its budget.
+    pub fn replenish_probe_budget(&mut self, top_site: &Site) -> Result<(), CosError> {
+        self.index.forget_probes(Some(top_site), 0)
+    }
+
+    /// Checks that `origin` may read `hash`'s bytes: it stored the entry, is
+    /// same-site with an origin that did, or was disclosed the entry by a
+    /// lookup (the attribution log records that).
+    pub fn authorize_read(&self, hash: &CosHash, origin: &Origin) -> Result<ReadTicket, CosError> {
+        let entry = self.index.entry(hash)?.ok_or(CosError::NotFound)?;
+        let storers = self.index.storers(entry.id)?;
+        let allowed = storers.iter().any(|s| s.is_same_site(origin))
+            || self.index.is_reader(entry.id, origin)?;
+        if !allowed {
+            return Err(CosError::NotFound);
+        }
+        Ok(ReadTicket {
+            path: self.layout.content_path(&entry.hash),
+            needs_verification: !self.verified.contains(&entry.id),
+            entry: entry.id,
+            hash: entry.hash,
+            size: entry.size,
+        })
+    }
+
+    /// Records the outcome of a ticket's verification: a mismatch drops the
+    /// entry, which is never served.
+    pub fn verified(&mut self, ticket: &ReadTicket, ok: bool) -> Result<(), CosError> {
+        if ok {
+            self.verified.insert(ticket.entry);
+            return Ok(());
+        }
+        log::warn!(
+            "Cross-Origin Storage: {} failed verification and was dropped",
+            ticket.hash
+        );
+        if let Some(row) = self.index.entry(&ticket.hash)? {
+            self.delete_entry(&row)?;
+        }
+        Err(CosError::NotFound)
+    }
+
+    /// Reads up to `len` bytes at `offset`, verifying the whole file first
+    /// if this process has not yet. (The storage thread does the same work
+    /// off its own thread.)
+    pub fn read(&mut self, hash: &CosHash, origin: &Origin, offset: u64, len: u32) -> Result<Vec<u8>, CosError> {
+        let ticket = self.authorize_read(hash, origin)?;
+        if ticket.needs_verification {
+            let ok = ticket.verify()?;
+            self.verified(&ticket, ok)?;
+        }
+        ticket.read(offset, len)
+    }
+}
+

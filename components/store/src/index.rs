@@ -1,0 +1,547 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! The SQLite index: which entries exist, who stored, was granted and read
+//! each, the probe log and the consent records. The content files are the
+//! bytes; this is everything else.
+
+use std::path::Path;
+
+use cos_traits::{CosError, CosHash, HashAlgorithm, Origin, OriginActivity, Site};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{OpenError, StorageContext};
+
+/// The schema this code reads and writes. `MIGRATIONS[n]` upgrades a
+/// database from version `n` to `n + 1`; version 0 is an empty file.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+     CREATE TABLE entries (
+         id INTEGER PRIMARY KEY,
+         algorithm TEXT NOT NULL,
+         digest BLOB NOT NULL,
+         size INTEGER NOT NULL,
+         global INTEGER NOT NULL DEFAULT 0,
+         created INTEGER NOT NULL,
+         last_read INTEGER,
+         UNIQUE (algorithm, digest)
+     );
+     CREATE TABLE storers (
+         entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+         origin TEXT NOT NULL, site TEXT NOT NULL,
+         first INTEGER NOT NULL, last INTEGER NOT NULL, count INTEGER NOT NULL,
+         PRIMARY KEY (entry, origin)
+     );
+     CREATE INDEX storers_origin ON storers(origin);
+     CREATE INDEX storers_site ON storers(site);
+     CREATE TABLE listed (
+         entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+         origin TEXT NOT NULL, site TEXT NOT NULL, added INTEGER NOT NULL,
+         PRIMARY KEY (entry, origin)
+     );
+     CREATE INDEX listed_site ON listed(site);
+     CREATE TABLE readers (
+         entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+         origin TEXT NOT NULL, site TEXT NOT NULL,
+         first INTEGER NOT NULL, last INTEGER NOT NULL, count INTEGER NOT NULL,
+         PRIMARY KEY (entry, origin)
+     );
+     CREATE INDEX readers_site ON readers(site);
+     CREATE TABLE probes (
+         top_site TEXT NOT NULL, algorithm TEXT NOT NULL, digest BLOB NOT NULL,
+         at INTEGER NOT NULL,
+         PRIMARY KEY (top_site, algorithm, digest)
+     );
+     CREATE TABLE consent (
+         site TEXT NOT NULL, entry_key TEXT NOT NULL, allow INTEGER NOT NULL,
+         at INTEGER NOT NULL,
+         PRIMARY KEY (site, entry_key)
+     );",
+];
+
+/// One row of `entries`.
+#[derive(Clone, Debug)]
+pub struct EntryRow {
+    pub id: i64,
+    pub hash: CosHash,
+    pub size: u64,
+    pub global: bool,
+    pub created: u64,
+    pub last_read: Option<u64>,
+}
+
+pub struct Index {
+    conn: Connection,
+}
+
+fn algorithm_name(hash: &CosHash) -> &'static str {
+    hash.algorithm().name()
+}
+
+fn entry_from_row(row: &rusqlite::Row) -> rusqlite::Result<EntryRow> {
+    let algorithm: String = row.get(1)?;
+    let digest: Vec<u8> = row.get(2)?;
+    let algorithm: HashAlgorithm = algorithm.parse().map_err(|e: CosError| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+    })?;
+    let hash = CosHash::from_digest(algorithm, digest).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, e.into())
+    })?;
+    Ok(EntryRow {
+        id: row.get(0)?,
+        hash,
+        size: row.get::<_, i64>(3)? as u64,
+        global: row.get(4)?,
+        created: row.get::<_, i64>(5)? as u64,
+        last_read: row.get::<_, Option<i64>>(6)?.map(|t| t as u64),
+    })
+}
+
+fn origin_from_text(text: String) -> rusqlite::Result<Origin> {
+    Origin::parse(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+const ENTRY_COLUMNS: &str = "id, algorithm, digest, size, global, created, last_read";
+
+impl Index {
+    /// Opens (creating if needed) and migrates the index at `path`.
+    pub fn open(path: &Path) -> Result<Index, OpenError> {
+        let corrupt = |e: rusqlite::Error| OpenError::Corrupt {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+        let conn = Connection::open(path).map_err(corrupt)?;
+        // The first statement that reads the file tells whether it is a
+        // database at all.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if version > SCHEMA_VERSION {
+            return Err(OpenError::NewerSchema {
+                path: path.to_owned(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if check != "ok" {
+            return Err(OpenError::Corrupt {
+                path: path.to_owned(),
+                detail: check,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
+        // WAL with synchronous=FULL: a committed entry survives power loss,
+        // which matters because its content file was already renamed in.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(corrupt)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(corrupt)?;
+        let mut index = Index { conn };
+        index.migrate(version).map_err(corrupt)?;
+        Ok(index)
+    }
+
+    fn migrate(&mut self, from: i64) -> rusqlite::Result<()> {
+        for version in from..SCHEMA_VERSION {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(MIGRATIONS[version as usize])?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The per-device secret that keys GREASE decisions, made on first use.
+    pub fn device_secret(&self) -> Result<[u8; 32], CosError> {
+        let existing: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'device_secret'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .storage("reading the device secret")?;
+        if let Some(secret) = existing.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+            return Ok(secret);
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).storage("generating the device secret")?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('device_secret', ?1)",
+                params![secret.to_vec()],
+            )
+            .storage("storing the device secret")?;
+        Ok(secret)
+    }
+
+    pub fn entry(&self, hash: &CosHash) -> Result<Option<EntryRow>, CosError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE algorithm = ?1 AND digest = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![algorithm_name(hash), hash.digest()], entry_from_row)
+                    .optional()
+            })
+            .storage("looking up an entry")
+    }
+
+    pub fn entries(&self) -> Result<Vec<EntryRow>, CosError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY created, id"))
+            .storage("listing entries")?;
+        let rows = stmt
+            .query_map([], entry_from_row)
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .storage("listing entries")?;
+        Ok(rows)
+    }
+
+    /// Entries in eviction order: least recently read (or, never read,
+    /// least recently created) first.
+    pub fn entries_by_last_use(&self) -> Result<Vec<EntryRow>, CosError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries ORDER BY COALESCE(last_read, created), id"
+            ))
+            .storage("ordering entries")?;
+        stmt.query_map([], entry_from_row)
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .storage("ordering entries")
+    }
+
+    pub fn insert_entry(&self, hash: &CosHash, size: u64, now: u64) -> Result<i64, CosError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO entries (algorithm, digest, size, created) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![algorithm_name(hash), hash.digest(), size as i64, now as i64])
+            })
+            .storage("inserting an entry")?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn delete_entry(&self, id: i64) -> Result<(), CosError> {
+        self.conn
+            .execute("DELETE FROM entries WHERE id = ?1", params![id])
+            .storage("deleting an entry")?;
+        Ok(())
+    }
+
+    pub fn set_global(&self, id: i64) -> Result<(), CosError> {
+        self.conn
+            .execute("UPDATE entries SET global = 1 WHERE id = ?1", params![id])
+            .storage("granting global visibility")?;
+        Ok(())
+    }
+
+    /// Storing origins of an entry; `id` of an absent entry gives none.
+    pub fn storers(&self, id: i64) -> Result<Vec<Origin>, CosError> {
+        self.conn
+            .prepare_cached("SELECT origin FROM storers WHERE entry = ?1 ORDER BY first, origin")
+            .and_then(|mut s| {
+                s.query_map(params![id], |r| origin_from_text(r.get(0)?))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .storage("reading storing origins")
+    }
+
+    pub fn add_storer(&self, id: i64, origin: &Origin, now: u64) -> Result<(), CosError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO storers (entry, origin, site, first, last, count)
+                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
+                 ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![id, origin.as_str(), origin.site().as_str(), now as i64])
+            })
+            .storage("recording a storing origin")?;
+        Ok(())
+    }
+
+    pub fn is_listed(&self, id: i64, origin: &Origin) -> Result<bool, CosError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM listed WHERE entry = ?1 AND origin = ?2")
+            .and_then(|mut s| s.exists(params![id, origin.as_str()]))
+            .storage("reading the origins list")
+    }
+
+    pub fn listed(&self, id: i64) -> Result<Vec<Origin>, CosError> {
+        self.conn
+            .prepare_cached("SELECT origin FROM listed WHERE entry = ?1 ORDER BY added, rowid")
+            .and_then(|mut s| {
+                s.query_map(params![id], |r| origin_from_text(r.get(0)?))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .storage("reading the origins list")
+    }
+
+    pub fn listed_count(&self, id: i64) -> Result<usize, CosError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM listed WHERE entry = ?1", params![id], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as usize)
+            .storage("counting the origins list")
+    }
+
+    pub fn add_listed(&self, id: i64, origin: &Origin, now: u64) -> Result<(), CosError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO listed (entry, origin, site, added) VALUES (?1, ?2, ?3, ?4)",
+                params![id, origin.as_str(), origin.site().as_str(), now as i64],
+            )
+            .storage("extending the origins list")?;
+        Ok(())
+    }
+
+    pub fn is_reader(&self, id: i64, origin: &Origin) -> Result<bool, CosError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM readers WHERE entry = ?1 AND origin = ?2")
+            .and_then(|mut s| s.exists(params![id, origin.as_str()]))
+            .storage("reading attribution")
+    }
+
+    /// Attribution: `origin` read entry `id` at `now`.
+    pub fn record_read(&self, id: i64, origin: &Origin, now: u64) -> Result<(), CosError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO readers (entry, origin, site, first, last, count)
+                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
+                 ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![id, origin.as_str(), origin.site().as_str(), now as i64])
+            })
+            .and_then(|_| {
+                self.conn
+                    .prepare_cached("UPDATE entries SET last_read = ?2 WHERE id = ?1")?
+                    .execute(params![id, now as i64])
+            })
+            .storage("recording a read")?;
+        Ok(())
+    }
+
+    fn activity(&self, table: &str, id: i64) -> Result<Vec<OriginActivity>, CosError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT origin, first, last, count FROM {table} WHERE entry = ?1 ORDER BY first, origin"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![id], |r| {
+                    Ok(OriginActivity {
+                        origin: origin_from_text(r.get(0)?)?,
+                        first: r.get::<_, i64>(1)? as u64,
+                        last: r.get::<_, i64>(2)? as u64,
+                        count: r.get::<_, i64>(3)? as u64,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .storage("reading attribution")
+    }
+
+    pub fn stored_by(&self, id: i64) -> Result<Vec<OriginActivity>, CosError> {
+        self.activity("storers", id)
+    }
+
+    pub fn read_by(&self, id: i64) -> Result<Vec<OriginActivity>, CosError> {
+        self.activity("readers", id)
+    }
+
+    /// Bytes charged to `origin`: the full size of every entry it stored.
+    pub fn origin_usage(&self, origin: &Origin) -> Result<u64, CosError> {
+        self.conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(e.size), 0) FROM entries e
+                 JOIN storers s ON s.entry = e.id WHERE s.origin = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![origin.as_str()], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .storage("computing an origin's usage")
+    }
+
+    /// Bytes on disk: each entry once.
+    pub fn total_usage(&self) -> Result<u64, CosError> {
+        self.conn
+            .query_row("SELECT COALESCE(SUM(size), 0) FROM entries", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .storage("computing the store's usage")
+    }
+
+    /// Removes `origins` (storing, listed and reading) everywhere; returns
+    /// the entries left with no storing origin.
+    pub fn revoke(&mut self, column: RevokeBy, key: &str) -> Result<Vec<EntryRow>, CosError> {
+        let filter = match column {
+            RevokeBy::Origin => "origin = ?1",
+            RevokeBy::Site => "site = ?1",
+        };
+        let tx = self.conn.transaction().storage("revoking an origin")?;
+        let touched: Vec<i64> = {
+            let mut stmt = tx
+                .prepare(&format!("SELECT DISTINCT entry FROM storers WHERE {filter}"))
+                .storage("revoking an origin")?;
+            stmt.query_map(params![key], |r| r.get(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .storage("revoking an origin")?
+        };
+        for table in ["storers", "listed", "readers"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE {filter}"), params![key])
+                .storage("revoking an origin")?;
+        }
+        if column == RevokeBy::Site {
+            tx.execute("DELETE FROM probes WHERE top_site = ?1", params![key])
+                .storage("revoking a site")?;
+            tx.execute("DELETE FROM consent WHERE site = ?1", params![key])
+                .storage("revoking a site")?;
+        }
+        tx.commit().storage("revoking an origin")?;
+        let mut orphans = Vec::new();
+        for id in touched {
+            if self.storers(id)?.is_empty() {
+                if let Some(row) = self.entry_by_id(id)? {
+                    orphans.push(row);
+                }
+            }
+        }
+        Ok(orphans)
+    }
+
+    fn entry_by_id(&self, id: i64) -> Result<Option<EntryRow>, CosError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"),
+                params![id],
+                entry_from_row,
+            )
+            .optional()
+            .storage("looking up an entry")
+    }
+
+    pub fn clear_all(&mut self) -> Result<(), CosError> {
+        self.conn
+            .execute_batch(
+                "BEGIN; DELETE FROM entries; DELETE FROM probes; DELETE FROM consent; COMMIT;",
+            )
+            .storage("clearing the store")
+    }
+
+    /// Whether `top_site` already looked `hash` up since `since` (so a
+    /// repeat costs nothing), and how many distinct hashes it looked up.
+    pub fn probes_since(
+        &self,
+        top_site: &Site,
+        hash: &CosHash,
+        since: u64,
+    ) -> Result<(bool, u64), CosError> {
+        let seen = self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM probes WHERE top_site = ?1 AND algorithm = ?2 AND digest = ?3 AND at >= ?4",
+            )
+            .and_then(|mut s| {
+                s.exists(params![top_site.as_str(), algorithm_name(hash), hash.digest(), since as i64])
+            })
+            .storage("reading the probe log")?;
+        let count = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM probes WHERE top_site = ?1 AND at >= ?2")
+            .and_then(|mut s| {
+                s.query_row(params![top_site.as_str(), since as i64], |r| r.get::<_, i64>(0))
+            })
+            .storage("reading the probe log")?;
+        Ok((seen, count as u64))
+    }
+
+    pub fn record_probe(&self, top_site: &Site, hash: &CosHash, now: u64) -> Result<(), CosError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO probes (top_site, algorithm, digest, at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![top_site.as_str(), algorithm_name(hash), hash.digest(), now as i64])
+            })
+            .storage("writing the probe log")?;
+        Ok(())
+    }
+
+    pub fn forget_probes(&self, top_site: Option<&Site>, before: u64) -> Result<(), CosError> {
+        match top_site {
+            Some(site) => self
+                .conn
+                .execute("DELETE FROM probes WHERE top_site = ?1", params![site.as_str()]),
+            None => self
+                .conn
+                .execute("DELETE FROM probes WHERE at < ?1", params![before as i64]),
+        }
+        .storage("pruning the probe log")?;
+        Ok(())
+    }
+
+    /// The recorded decision for `site`: for this entry, else for every
+    /// entry.
+    pub fn consent(&self, site: &Site, hash: &CosHash) -> Result<Option<bool>, CosError> {
+        self.conn
+            .prepare_cached(
+                "SELECT allow FROM consent WHERE site = ?1 AND entry_key IN (?2, '')
+                 ORDER BY entry_key DESC LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![site.as_str(), hash.to_string()], |r| r.get(0))
+                    .optional()
+            })
+            .storage("reading consent")
+    }
+
+    pub fn set_consent(
+        &self,
+        site: &Site,
+        hash: Option<&CosHash>,
+        allow: bool,
+        now: u64,
+    ) -> Result<(), CosError> {
+        let key = hash.map(|h| h.to_string()).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO consent (site, entry_key, allow, at) VALUES (?1, ?2, ?3, ?4)",
+                params![site.as_str(), key, allow, now as i64],
+            )
+            .storage("recording consent")?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction: all its index changes land, or none.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Index) -> Result<T, CosError>,
+    ) -> Result<T, CosError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").storage("starting a transaction")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").storage("committing")?;
+                Ok(value)
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum RevokeBy {
+    Origin,
+    Site,
+}

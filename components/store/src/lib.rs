@@ -1,0 +1,169 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! The Cross-Origin Storage registry: one entry per hash, shared by every
+//! origin, with the grants, limits and records that keep sharing private.
+//!
+//! [`Store`] is the registry as a library (one owner, synchronous);
+//! [`thread::StoreThread`] is the thread a browser runs it on, answering
+//! [`cos_traits::CosRequest`]s in order while hashing and reading happen on
+//! other threads. The modules are named by what they do: `put` writes,
+//! `get` looks up and reads, `rm` removes, `ls` lists, `verify` repairs.
+
+mod config;
+mod error;
+mod get;
+mod grease;
+mod index;
+mod layout;
+mod ls;
+mod phl;
+mod put;
+mod quota;
+mod rm;
+pub mod thread;
+mod verify;
+
+use std::collections::HashSet;
+use std::fs::File;
+
+pub use config::{Clock, ConsentPolicy, StoreConfig, system_clock};
+pub use error::OpenError;
+pub use get::{MAX_READ, ReadTicket};
+pub use index::SCHEMA_VERSION;
+pub use layout::Layout;
+pub use phl::PublicHashList;
+pub use put::{Published, VerifiedWrite, WriteSession};
+pub use verify::Repairs;
+
+use crate::grease::Grease;
+use crate::index::Index;
+
+pub struct Store {
+    layout: Layout,
+    index: Index,
+    phl: PublicHashList,
+    grease: Grease,
+    config: StoreConfig,
+    /// Bytes of the disk the store lives on.
+    capacity: u64,
+    /// Entries whose bytes this process has hashed (written or verified).
+    verified: HashSet<i64>,
+    /// Held for the store's lifetime: one process owns a store at a time.
+    _lock: File,
+    repairs: Repairs,
+}
+
+impl Store {
+    /// Opens the store at `config.root`, creating it if needed, and repairs
+    /// whatever a crash left behind.
+    pub fn open(config: StoreConfig) -> Result<Store, OpenError> {
+        let layout = Layout::new(&config.root);
+        for dir in [layout.root().to_owned(), layout.tmp_dir()] {
+            std::fs::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
+        }
+        let lock_path = layout.root().join("lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(OpenError::io(&lock_path))?;
+        if let Err(e) = lock.try_lock() {
+            let source = match e {
+                std::fs::TryLockError::WouldBlock => std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "another process (a running browser?) has this store open",
+                ),
+                std::fs::TryLockError::Error(e) => e,
+            };
+            return Err(OpenError::Io {
+                path: lock_path,
+                source,
+            });
+        }
+
+        let index = Index::open(&layout.index())?;
+        let phl_path = config
+            .public_hash_list
+            .clone()
+            .or_else(|| Some(layout.default_public_hash_list()).filter(|p| p.exists()));
+        let phl = match phl_path {
+            Some(path) => PublicHashList::load(&path)?,
+            None => PublicHashList::default(),
+        };
+        let capacity = match config.disk_capacity {
+            Some(bytes) => bytes,
+            None => fs4::total_space(layout.root()).map_err(OpenError::io(layout.root()))?,
+        };
+        let corrupt = |e: cos_traits::CosError| OpenError::Corrupt {
+            path: layout.index(),
+            detail: e.to_string(),
+        };
+        let secret = index.device_secret().map_err(corrupt)?;
+        let grease = Grease::new(
+            secret,
+            config.grease_basis_points,
+            config.grease_max_size,
+            config.grease_epoch.as_millis() as u64,
+        );
+        let mut store = Store {
+            layout: layout.clone(),
+            index,
+            phl,
+            grease,
+            config,
+            capacity,
+            verified: HashSet::new(),
+            _lock: lock,
+            repairs: Repairs::default(),
+        };
+        store.repairs = store.recover().map_err(corrupt)?;
+        let window = store.config.probe_window.as_millis() as u64;
+        let now = store.now();
+        store
+            .index
+            .forget_probes(None, now.saturating_sub(window))
+            .map_err(corrupt)?;
+        Ok(store)
+    }
+
+    /// What opening repaired.
+    pub fn repairs(&self) -> &Repairs {
+        &self.repairs
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn public_hash_list(&self) -> &PublicHashList {
+        &self.phl
+    }
+
+    pub fn set_consent_policy(&mut self, policy: ConsentPolicy) {
+        self.config.consent = policy;
+    }
+
+    /// Remembers the user's answer for `requesting_site` (for one entry, or
+    /// all with `hash: None`).
+    pub fn record_consent(
+        &mut self,
+        requesting_site: &cos_traits::Site,
+        hash: Option<&cos_traits::CosHash>,
+        decision: cos_traits::ConsentDecision,
+    ) -> Result<(), cos_traits::CosError> {
+        let now = self.now();
+        self.index.set_consent(
+            requesting_site,
+            hash,
+            decision == cos_traits::ConsentDecision::Allow,
+            now,
+        )
+    }
+
+    fn now(&self) -> u64 {
+        (self.config.clock)()
+    }
+}

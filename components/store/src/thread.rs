@@ -1,0 +1,356 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! The storage thread: the one owner of a [`Store`], answering
+//! [`CosRequest`]s in the order they arrive.
+//!
+//! Only index work runs on it. Each write in progress has a thread of its
+//! own that appends, hashes and fsyncs; it comes back to the storage thread
+//! only to publish. Reads are authorized here and served (and, the first
+//! time, verified) by reader threads. So a page hashing a 4 GiB model never
+//! delays another page's lookup by more than one index transaction.
+
+use std::collections::HashMap;
+use std::thread::JoinHandle;
+
+use cos_traits::{CosError, CosRequest, CosResponse, Origin, RequestedOrigins, WriteId};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use crate::get::ReadTicket;
+use crate::put::{VerifiedWrite, WriteSession};
+use crate::{OpenError, Store, StoreConfig};
+
+pub type Reply = Box<dyn FnOnce(Result<CosResponse, CosError>) + Send>;
+
+/// How many threads serve reads concurrently.
+const READERS: usize = 2;
+
+enum Msg {
+    Request(CosRequest, Reply),
+    /// A write thread verified its bytes (or failed); publish and answer.
+    Finished {
+        id: WriteId,
+        result: Result<VerifiedWrite, CosError>,
+        reply: Reply,
+    },
+    /// A reader thread hashed an entry for the first time.
+    Verified { ticket: ReadTicket, ok: bool },
+    Exit(Sender<()>),
+}
+
+/// The sending end: cheap to clone, one per client.
+#[derive(Clone)]
+pub struct StoreSender {
+    tx: Sender<Msg>,
+}
+
+impl StoreSender {
+    /// Sends `request`; `reply` runs (on another thread) with the answer.
+    pub fn send(
+        &self,
+        request: CosRequest,
+        reply: impl FnOnce(Result<CosResponse, CosError>) + Send + 'static,
+    ) {
+        if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply))) {
+            if let Msg::Request(_, reply) = e.into_inner() {
+                reply(Err(CosError::Storage("the storage thread has exited".into())));
+            }
+        }
+    }
+
+    /// Sends `request` and waits for its answer.
+    pub fn call(&self, request: CosRequest) -> Result<CosResponse, CosError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(request, move |result| {
+            let _ = tx.send(result);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err(CosError::Storage("the storage thread has exited".into())))
+    }
+}
+
+/// A running storage thread. Dropping it stops the thread (writes in
+/// progress are discarded, as if their pages had closed).
+pub struct StoreThread {
+    sender: StoreSender,
+    join: Option<JoinHandle<()>>,
+}
+
+impl StoreThread {
+    /// Opens the store on a new thread named "CrossOriginStorage".
+    pub fn start(config: StoreConfig) -> Result<StoreThread, OpenError> {
+        let (tx, rx) = unbounded();
+        let (opened_tx, opened_rx) = crossbeam_channel::bounded(1);
+        let loopback = tx.clone();
+        let join = std::thread::Builder::new()
+            .name("CrossOriginStorage".into())
+            .spawn(move || match Store::open(config) {
+                Ok(store) => {
+                    let _ = opened_tx.send(Ok(()));
+                    Registry::new(store, loopback).run(rx);
+                },
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e));
+                },
+            })
+            .expect("spawning the storage thread");
+        opened_rx
+            .recv()
+            .expect("the storage thread reports whether it opened")?;
+        Ok(StoreThread {
+            sender: StoreSender { tx },
+            join: Some(join),
+        })
+    }
+
+    pub fn sender(&self) -> StoreSender {
+        self.sender.clone()
+    }
+}
+
+impl Drop for StoreThread {
+    fn drop(&mut self) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if self.sender.tx.send(Msg::Exit(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+        if let Some(join) = self.join.take() {
+            let _ = join.join();
+        }
+    }
+}
+
+/// A write in progress, as the storage thread sees it.
+struct Writer {
+    /// `None` once `Finish` was sent: the stream takes no more requests.
+    tx: Option<Sender<WriterMsg>>,
+    origin: Origin,
+    requested: RequestedOrigins,
+}
+
+enum WriterMsg {
+    Write(Option<u64>, Vec<u8>, Reply),
+    Seek(u64, Reply),
+    Truncate(u64, Reply),
+    Finish(Reply),
+}
+
+struct ReadJob {
+    ticket: ReadTicket,
+    offset: u64,
+    len: u32,
+    reply: Reply,
+}
+
+struct Registry {
+    store: Store,
+    /// For threads to send results back into the queue.
+    loopback: Sender<Msg>,
+    writers: HashMap<WriteId, Writer>,
+    next_write: u64,
+    reads: Sender<ReadJob>,
+}
+
+impl Registry {
+    fn new(store: Store, loopback: Sender<Msg>) -> Registry {
+        let (reads, jobs) = unbounded::<ReadJob>();
+        for i in 0..READERS {
+            let jobs = jobs.clone();
+            let loopback = loopback.clone();
+            std::thread::Builder::new()
+                .name(format!("CrossOriginStorageReader#{i}"))
+                .spawn(move || serve_reads(jobs, loopback))
+                .expect("spawning a reader thread");
+        }
+        Registry {
+            store,
+            loopback,
+            writers: HashMap::new(),
+            next_write: 1,
+            reads,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        while let Ok(msg) = rx.recv() {
+            match msg {
+                Msg::Request(request, reply) => self.handle(request, reply),
+                Msg::Finished { id, result, reply } => {
+                    let Some(writer) = self.writers.remove(&id) else {
+                        // Aborted while verifying: the verified file is
+                        // dropped unpublished.
+                        reply(Err(CosError::InvalidState("the stream was aborted".into())));
+                        continue;
+                    };
+                    let result = result.and_then(|write| {
+                        self.store.publish(write, &writer.origin, &writer.requested)
+                    });
+                    reply(result.map(|published| CosResponse::Stored {
+                        origins_dropped: published.origins_dropped as u32,
+                    }));
+                },
+                Msg::Verified { ticket, ok } => {
+                    if let Err(e) = self.store.verified(&ticket, ok) {
+                        log::debug!("verification of {} failed: {e}", ticket.hash);
+                    }
+                },
+                Msg::Exit(done) => {
+                    // Dropping the writers' senders ends their threads, which
+                    // discard their temporary files.
+                    self.writers.clear();
+                    let _ = done.send(());
+                    return;
+                },
+            }
+        }
+    }
+
+    fn handle(&mut self, request: CosRequest, reply: Reply) {
+        let store = &mut self.store;
+        let done = |r: Result<(), CosError>| r.map(|()| CosResponse::Done);
+        match request {
+            CosRequest::Lookup {
+                hash,
+                origin,
+                top_site,
+            } => reply(store.lookup(&hash, &origin, &top_site).map(CosResponse::Lookup)),
+            CosRequest::Read {
+                hash,
+                origin,
+                offset,
+                len,
+            } => match store.authorize_read(&hash, &origin) {
+                Ok(ticket) => {
+                    let _ = self.reads.send(ReadJob {
+                        ticket,
+                        offset,
+                        len,
+                        reply,
+                    });
+                },
+                Err(e) => reply(Err(e)),
+            },
+            CosRequest::BeginWrite {
+                hash,
+                origin,
+                requested,
+            } => reply(self.begin_write(hash, origin, requested)),
+            CosRequest::Write {
+                id,
+                position,
+                bytes,
+            } => self.forward(id, WriterMsg::Write(position, bytes, reply)),
+            CosRequest::Seek { id, position } => self.forward(id, WriterMsg::Seek(position, reply)),
+            CosRequest::Truncate { id, size } => self.forward(id, WriterMsg::Truncate(size, reply)),
+            CosRequest::Finish { id } => self.forward(id, WriterMsg::Finish(reply)),
+            CosRequest::Abort { id } => {
+                // Dropping the sender ends the write thread, which removes
+                // its temporary file.
+                self.writers.remove(&id);
+                reply(Ok(CosResponse::Done));
+            },
+            CosRequest::ReplenishProbeBudget { top_site } => {
+                reply(done(store.replenish_probe_budget(&top_site)))
+            },
+            CosRequest::RecordConsent {
+                requesting_site,
+                hash,
+                decision,
+            } => reply(done(store.record_consent(&requesting_site, hash.as_ref(), decision))),
+            CosRequest::SetConsentPolicy(policy) => {
+                store.set_consent_policy(policy);
+                reply(Ok(CosResponse::Done));
+            },
+            CosRequest::ClearOrigin { origin } => reply(done(store.clear_origin(&origin).map(drop))),
+            CosRequest::ClearSite { site } => reply(done(store.clear_site(&site).map(drop))),
+            CosRequest::RemoveEntry { hash } => reply(done(store.remove_entry(&hash))),
+            CosRequest::ClearAll => reply(done(store.clear_all())),
+            CosRequest::List => reply(store.list().map(CosResponse::Entries)),
+        }
+    }
+
+    fn begin_write(
+        &mut self,
+        hash: cos_traits::CosHash,
+        origin: Origin,
+        requested: RequestedOrigins,
+    ) -> Result<CosResponse, CosError> {
+        let session = self.store.begin_write(hash, &origin)?;
+        let id = WriteId(self.next_write);
+        self.next_write += 1;
+        let (tx, rx) = unbounded();
+        let loopback = self.loopback.clone();
+        std::thread::Builder::new()
+            .name(format!("CrossOriginStorageWriter#{}", id.0))
+            .spawn(move || run_writer(id, session, rx, loopback))
+            .map_err(|e| CosError::Storage(format!("spawning a write thread: {e}")))?;
+        self.writers.insert(
+            id,
+            Writer {
+                tx: Some(tx),
+                origin,
+                requested,
+            },
+        );
+        Ok(CosResponse::WriteStarted(id))
+    }
+
+    fn forward(&mut self, id: WriteId, msg: WriterMsg) {
+        let finishing = matches!(msg, WriterMsg::Finish(_));
+        let writer = self.writers.get_mut(&id).and_then(|w| {
+            if finishing { w.tx.take() } else { w.tx.clone() }
+        });
+        let Some(writer) = writer else {
+            let reply = match msg {
+                WriterMsg::Write(_, _, r) | WriterMsg::Seek(_, r) | WriterMsg::Truncate(_, r) => r,
+                WriterMsg::Finish(r) => r,
+            };
+            return reply(Err(CosError::InvalidState(
+                "the stream is closed or was never opened".into(),
+            )));
+        };
+        // A write thread runs until `Finish` or until its channel closes,
+        // so it is there to take this.
+        let _ = writer.send(msg);
+    }
+}
+
+fn run_writer(id: WriteId, mut session: WriteSession, rx: Receiver<WriterMsg>, loopback: Sender<Msg>) {
+    let done = |r: Result<(), CosError>| r.map(|()| CosResponse::Done);
+    while let Ok(msg) = rx.recv() {
+        match msg {
+            WriterMsg::Write(position, bytes, reply) => reply(done(session.write(position, &bytes))),
+            WriterMsg::Seek(position, reply) => reply(done(session.seek(position))),
+            WriterMsg::Truncate(size, reply) => reply(done(session.truncate(size))),
+            WriterMsg::Finish(reply) => {
+                let result = session.finish();
+                let _ = loopback.send(Msg::Finished { id, result, reply });
+                return;
+            },
+        }
+    }
+}
+
+fn serve_reads(jobs: Receiver<ReadJob>, loopback: Sender<Msg>) {
+    while let Ok(job) = jobs.recv() {
+        if job.ticket.needs_verification {
+            let ok = match job.ticket.verify() {
+                Ok(ok) => ok,
+                Err(e) => {
+                    (job.reply)(Err(e));
+                    continue;
+                },
+            };
+            let _ = loopback.send(Msg::Verified {
+                ticket: job.ticket.clone(),
+                ok,
+            });
+            if !ok {
+                (job.reply)(Err(CosError::NotFound));
+                continue;
+            }
+        }
+        (job.reply)(job.ticket.read(job.offset, job.len).map(CosResponse::Bytes));
+    }
+}

@@ -1,0 +1,106 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! Recovery when a store opens, and full verification on demand.
+//!
+//! Opening brings index and files back into agreement after any crash:
+//! temporary files of interrupted writes are removed; a row whose file is
+//! missing or has the wrong size is dropped; a content file with no row (a
+//! publication interrupted before its commit) is removed. Hashing every
+//! file at every start would cost seconds per gigabyte, so opening checks
+//! sizes only; each entry is hashed before this process first serves it
+//! (see `ReadTicket`), and `verify` hashes everything.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use cos_traits::{CosError, CosHash};
+
+use crate::Store;
+use crate::error::StorageContext;
+use crate::put::hash_path;
+
+/// What recovery or verification changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Repairs {
+    /// Temporary files of interrupted writes, removed.
+    pub temp_files_removed: usize,
+    /// Entries dropped because their file was missing, truncated or (for
+    /// `verify`) did not hash to their hash.
+    pub entries_dropped: Vec<CosHash>,
+    /// Content files with no index row, removed.
+    pub orphan_files_removed: usize,
+    /// Entries whose bytes were hashed and matched.
+    pub entries_verified: usize,
+}
+
+fn walk_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for item in std::fs::read_dir(dir)? {
+        let item = item?;
+        let kind = item.file_type()?;
+        if kind.is_dir() {
+            walk_files(&item.path(), out)?;
+        } else {
+            out.push(item.path());
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    pub(crate) fn recover(&mut self) -> Result<Repairs, CosError> {
+        let mut repairs = Repairs::default();
+
+        // No write can be in progress: this process holds the store's lock.
+        for item in std::fs::read_dir(self.layout.tmp_dir()).storage("listing tmp/")? {
+            let path = item.storage("listing tmp/")?.path();
+            std::fs::remove_file(&path).storage("removing a temporary file")?;
+            repairs.temp_files_removed += 1;
+        }
+
+        let mut indexed = HashSet::new();
+        for row in self.index.entries()? {
+            let path = self.layout.content_path(&row.hash);
+            let intact = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == row.size);
+            if intact {
+                indexed.insert(path);
+            } else {
+                log::warn!("Cross-Origin Storage: {} lost its bytes; dropping it", row.hash);
+                self.index.delete_entry(row.id)?;
+                repairs.entries_dropped.push(row.hash);
+            }
+        }
+
+        let mut files = Vec::new();
+        if self.layout.content_dir().exists() {
+            walk_files(&self.layout.content_dir(), &mut files).storage("listing content files")?;
+        }
+        for path in files {
+            if !indexed.contains(&path) {
+                std::fs::remove_file(&path).storage("removing an orphaned file")?;
+                repairs.orphan_files_removed += 1;
+            }
+        }
+        Ok(repairs)
+    }
+
+    /// Hashes every entry's bytes; an entry that does not match is dropped.
+    pub fn verify(&mut self) -> Result<Repairs, CosError> {
+        let mut repairs = Repairs::default();
+        for row in self.index.entries()? {
+            let path = self.layout.content_path(&row.hash);
+            let ok = std::fs::metadata(&path).is_ok_and(|m| m.len() == row.size)
+                && hash_path(&path, &row.hash).unwrap_or(false);
+            if ok {
+                self.verified.insert(row.id);
+                repairs.entries_verified += 1;
+            } else {
+                log::warn!("Cross-Origin Storage: {} failed verification; dropping it", row.hash);
+                self.delete_entry(&row)?;
+                repairs.entries_dropped.push(row.hash);
+            }
+        }
+        Ok(repairs)
+    }
+}

@@ -67,7 +67,7 @@ impl Store {
                 indexed.insert(path);
             } else {
                 log::warn!("Cross-Origin Storage: {} lost its bytes; dropping it", row.hash);
-                self.index.delete_entry(row.id)?;
+                self.delete_entry(&row)?;
                 repairs.entries_dropped.push(row.hash);
             }
         }

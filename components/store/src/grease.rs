@@ -77,7 +77,7 @@ mod tests {
         let grease = Grease::new([7; 32], 100, 500 * 1024, 7 * DAY);
         let n = 20_000;
         let hits = (0..n)
-            .filter(|i| {
+            .filter(|&i: &usize| {
                 let hash = CosHash::of(HashAlgorithm::Sha256, &i.to_le_bytes());
                 grease.applies(&origin(i % 50), &hash, 1024, 0)
             })

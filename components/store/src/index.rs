@@ -409,10 +409,10 @@ impl Index {
         tx.commit().storage("revoking an origin")?;
         let mut orphans = Vec::new();
         for id in touched {
-            if self.storers(id)?.is_empty() {
-                if let Some(row) = self.entry_by_id(id)? {
-                    orphans.push(row);
-                }
+            if self.storers(id)?.is_empty()
+                && let Some(row) = self.entry_by_id(id)?
+            {
+                orphans.push(row);
             }
         }
         Ok(orphans)

@@ -52,10 +52,10 @@ impl StoreSender {
         request: CosRequest,
         reply: impl FnOnce(Result<CosResponse, CosError>) + Send + 'static,
     ) {
-        if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply))) {
-            if let Msg::Request(_, reply) = e.into_inner() {
-                reply(Err(CosError::Storage("the storage thread has exited".into())));
-            }
+        if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply)))
+            && let Msg::Request(_, reply) = e.into_inner()
+        {
+            reply(Err(CosError::Storage("the storage thread has exited".into())));
         }
     }
 

@@ -40,6 +40,12 @@ pub struct Fixture {
     pub clock: TestClock,
 }
 
+impl Default for Fixture {
+    fn default() -> Fixture {
+        Fixture::new()
+    }
+}
+
 impl Fixture {
     pub fn new() -> Fixture {
         let clock = TestClock::default();

@@ -86,7 +86,7 @@ fn create_registers_nothing_until_verified() {
 #[test]
 fn an_abandoned_write_leaves_no_trace() {
     let fx = Fixture::new();
-    let mut store = fx.open();
+    let store = fx.open();
     let a = origin("https://a.example");
     let mut session = store.begin_write(sha256(b"x"), &a).unwrap();
     session.write(None, b"x").unwrap();

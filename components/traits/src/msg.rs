@@ -54,7 +54,8 @@ pub enum CosRequest {
     Truncate { id: WriteId, size: u64 },
     /// `close()`: hashes the final contents, and if they match, publishes
     /// the entry atomically and records `origin` as a storing origin.
-    /// `DataError` on mismatch, with nothing left behind.
+    /// `DataError` on mismatch, with nothing left behind. Replies
+    /// [`CosResponse::Stored`].
     Finish { id: WriteId },
     /// `abort()`, or a stream dropped unclosed: discards the write.
     Abort { id: WriteId },

@@ -1,0 +1,309 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+//! What the store costs on top of the work it cannot avoid.
+//!
+//! `write` stores one 256 MiB file three ways: through the store (hash
+//! while writing, fsync, rename, fsync the directory, commit the index),
+//! as the bare durable minimum (the same hashing, writing and syncing with
+//! no index), and through `cacache`, a content-addressed cache with the
+//! same integrity check but no fsync at all. `lookup` times answering
+//! whether a hash exists, for each answer a page can get.
+//!
+//! Besides criterion's reports, each group prints plain summary lines
+//! (`ratio ...`, `lookup ... p50=.. p99=..`) so that a run can be compared
+//! with the targets without reading criterion's output.
+//!
+//! Run with `cargo bench -p cos-store --bench store`.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use cos_store::{ConsentPolicy, Store, StoreConfig};
+use cos_traits::{CosError, CosHash, HashAlgorithm, LookupOutcome, Origin, RequestedOrigins};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use tempfile::TempDir;
+
+/// Large enough that per-write overheads (opening the temporary file,
+/// committing the index) are noise next to moving the bytes.
+const FILE_SIZE: usize = 256 << 20;
+/// The store hashes and copies in pieces of this size, so the baseline
+/// does too.
+const CHUNK: usize = 1 << 20;
+/// Interleaved repetitions behind each printed ratio.
+const RATIO_REPETITIONS: usize = 3;
+/// Criterion's minimum; each write sample already takes seconds.
+const WRITE_SAMPLES: usize = 10;
+
+/// Entries in the store the lookups run against.
+const LOOKUP_ENTRIES: usize = 1000;
+const LOOKUP_ENTRY_SIZE: usize = 1024;
+/// Individually timed lookups behind each printed p50/p99.
+const TIMED_LOOKUPS: usize = 10_000;
+
+/// The bytes every write contender stores, and their hash.
+struct Payload {
+    bytes: Vec<u8>,
+    hash: CosHash,
+}
+
+impl Payload {
+    fn new(size: usize) -> Payload {
+        let bytes = pseudo_random_bytes(size, 0x9e37_79b9_7f4a_7c15);
+        let hash = CosHash::of(HashAlgorithm::Sha256, &bytes);
+        Payload { bytes, hash }
+    }
+}
+
+/// Incompressible-looking bytes, in case the disk or filesystem would
+/// shortcut runs of zeros; xorshift keeps generation far cheaper than any
+/// write being measured, and deterministic across runs.
+fn pseudo_random_bytes(size: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut bytes = Vec::with_capacity(size + 8);
+    while bytes.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(size);
+    bytes
+}
+
+fn origin(s: &str) -> Origin {
+    Origin::parse(s).expect("benchmark origins are valid")
+}
+
+/// Product defaults, except for what would make measurements depend on
+/// the machine or on how many lookups criterion decides to run.
+fn config(dir: &TempDir) -> StoreConfig {
+    let mut config = StoreConfig::new(dir.path().join("cos"));
+    // The quota derives from disk size; fix it so a 256 MiB write always
+    // fits, whatever the free space of the machine running the bench.
+    config.disk_capacity = Some(1 << 40);
+    // A prompt would stop cross-site lookups before the work we measure.
+    config.consent = ConsentPolicy::Allow;
+    // Repeating one hash is free anyway; this only guards against a
+    // future change to that rule turning lookups into budget refusals.
+    config.probe_budget = u32::MAX;
+    config
+}
+
+fn scratch_dir() -> TempDir {
+    tempfile::tempdir().expect("creating a scratch directory")
+}
+
+// Each contender is a setup (untimed) and a routine (timed) whose output
+// is dropped untimed, which deletes the 256 MiB it wrote before the next
+// iteration: the disk never holds more than one copy.
+
+/// A fresh store per iteration, so every write is a first write (a repeat
+/// of a stored hash would skip the rename) and the index stays small.
+fn cos_store_setup() -> (TempDir, Store) {
+    let dir = scratch_dir();
+    let store = Store::open(config(&dir)).expect("opening a store");
+    (dir, store)
+}
+
+fn cos_store_write((dir, mut store): (TempDir, Store), payload: &Payload) -> (TempDir, Store) {
+    let writer = origin("https://writer.example");
+    let mut session = store
+        .begin_write(payload.hash.clone(), &writer)
+        .expect("beginning a write");
+    for chunk in payload.bytes.chunks(CHUNK) {
+        session.write(None, chunk).expect("writing a chunk");
+    }
+    let verified = session.finish().expect("the payload matches its hash");
+    store
+        .publish(verified, &writer, &RequestedOrigins::SameSite)
+        .expect("publishing");
+    (dir, store)
+}
+
+/// The least a durable, verified, content-addressed write can do: hash
+/// while writing, fsync, rename into place, fsync the directory so the
+/// rename survives a crash (the store does all of these too).
+fn baseline_write(dir: TempDir, payload: &Payload) -> TempDir {
+    let temp_path = dir.path().join("incoming");
+    let mut file = File::create(&temp_path).expect("creating the temporary file");
+    let mut hasher = HashAlgorithm::Sha256.hasher();
+    for chunk in payload.bytes.chunks(CHUNK) {
+        hasher.update(chunk);
+        file.write_all(chunk).expect("writing a chunk");
+    }
+    assert_eq!(hasher.finalize(), payload.hash.digest(), "the payload matches its hash");
+    file.sync_all().expect("flushing the file");
+    std::fs::rename(&temp_path, dir.path().join(hex_digest(&payload.hash)))
+        .expect("renaming into place");
+    File::open(dir.path())
+        .and_then(|d| d.sync_all())
+        .expect("flushing the directory");
+    dir
+}
+
+/// cacache's synchronous keyed write: it hashes and renames into place
+/// but never fsyncs, so it does less durable work than the other two.
+fn cacache_write(dir: TempDir, payload: &Payload) -> TempDir {
+    let integrity = cacache::write_sync(dir.path(), "payload", &payload.bytes).expect("writing to cacache");
+    // Checked so that all three contenders provably computed the same hash.
+    assert_eq!(integrity.to_hex().1, hex_digest(&payload.hash));
+    dir
+}
+
+fn hex_digest(hash: &CosHash) -> String {
+    hash.digest().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One run of a contender, timed as criterion's `iter_batched` times it.
+fn time_once<I, O>(setup: impl FnOnce() -> I, routine: impl FnOnce(I) -> O) -> (Duration, O) {
+    let input = setup();
+    let start = Instant::now();
+    let output = routine(input);
+    (start.elapsed(), output)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// A measurement time giving `WRITE_SAMPLES` flat samples of two
+/// iterations each of a routine taking about `per_iteration`. One
+/// iteration per sample would be enough, but criterion warns about any
+/// sample of one; the factor 1.5 keeps the count at two even if criterion's
+/// own estimate is a quarter off ours.
+fn measurement_time(per_iteration: Duration) -> Duration {
+    per_iteration.mul_f64(WRITE_SAMPLES as f64 * 1.5)
+}
+
+fn write_benches(c: &mut Criterion) {
+    let payload = Payload::new(FILE_SIZE);
+
+    // The ratios come from our own interleaved runs rather than from
+    // criterion's: interleaving spreads background load (other builds on
+    // the machine) evenly over the contenders, which back-to-back
+    // criterion runs do not. They double as warm-up and as the estimate
+    // that sizes criterion's measurement time below.
+    let mut cos_store = Vec::new();
+    let mut baseline = Vec::new();
+    let mut cacache = Vec::new();
+    for _ in 0..RATIO_REPETITIONS {
+        cos_store.push(time_once(cos_store_setup, |s| cos_store_write(s, &payload)).0);
+        baseline.push(time_once(scratch_dir, |d| baseline_write(d, &payload)).0);
+        cacache.push(time_once(scratch_dir, |d| cacache_write(d, &payload)).0);
+    }
+    let (cos_store, baseline, cacache) = (median(cos_store), median(baseline), median(cacache));
+
+    let mut group = c.benchmark_group("write");
+    group
+        .throughput(Throughput::Bytes(FILE_SIZE as u64))
+        .sample_size(WRITE_SAMPLES)
+        // Linear sampling would need 55 iterations of a multi-second routine.
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1));
+
+    group.measurement_time(measurement_time(cos_store));
+    group.bench_function("cos-store", |b| {
+        b.iter_batched(cos_store_setup, |s| cos_store_write(s, &payload), BatchSize::PerIteration)
+    });
+    group.measurement_time(measurement_time(baseline));
+    group.bench_function("sha256+fsync+rename", |b| {
+        b.iter_batched(scratch_dir, |d| baseline_write(d, &payload), BatchSize::PerIteration)
+    });
+    group.measurement_time(measurement_time(cacache));
+    group.bench_function("cacache", |b| {
+        b.iter_batched(scratch_dir, |d| cacache_write(d, &payload), BatchSize::PerIteration)
+    });
+    group.finish();
+
+    let mib_per_s = |d: Duration| FILE_SIZE as f64 / (1 << 20) as f64 / d.as_secs_f64();
+    println!(
+        "write medians of {RATIO_REPETITIONS}: cos-store {:.0} MiB/s, baseline {:.0} MiB/s, cacache {:.0} MiB/s",
+        mib_per_s(cos_store),
+        mib_per_s(baseline),
+        mib_per_s(cacache),
+    );
+    // Throughput ratios are inverse time ratios.
+    println!(
+        "ratio cos-store/baseline: {:.2}",
+        baseline.as_secs_f64() / cos_store.as_secs_f64()
+    );
+    println!(
+        "ratio cos-store/cacache: {:.2}",
+        cacache.as_secs_f64() / cos_store.as_secs_f64()
+    );
+}
+
+fn lookup_benches(c: &mut Criterion) {
+    let dir = scratch_dir();
+    let mut store = Store::open(config(&dir)).expect("opening a store");
+    let home = origin("https://app.example.com");
+    let elsewhere = origin("https://cdn.example.net");
+
+    // Half the entries are the looking-up site's own, half another site's,
+    // so the index holds rows of both kinds around the ones looked up.
+    let mut hashes = Vec::with_capacity(LOOKUP_ENTRIES);
+    for i in 0..LOOKUP_ENTRIES {
+        let bytes = pseudo_random_bytes(LOOKUP_ENTRY_SIZE, i as u64 + 1);
+        let hash = CosHash::of(HashAlgorithm::Sha256, &bytes);
+        let storer = if i % 2 == 0 { &home } else { &elsewhere };
+        let mut session = store.begin_write(hash.clone(), storer).expect("beginning a write");
+        session.write(None, &bytes).expect("writing");
+        let verified = session.finish().expect("the entry matches its hash");
+        store
+            .publish(verified, storer, &RequestedOrigins::SameSite)
+            .expect("publishing");
+        hashes.push(hash);
+    }
+    let never_stored = pseudo_random_bytes(LOOKUP_ENTRY_SIZE, u64::MAX);
+    let cases = [
+        ("present", hashes[LOOKUP_ENTRIES / 2].clone()),
+        ("absent", CosHash::of(HashAlgorithm::Sha256, &never_stored)),
+        // Stored same-site-only by another site: refused, and refused the
+        // same way as an absent hash, which is what its timing should show.
+        ("withheld", hashes[LOOKUP_ENTRIES / 2 + 1].clone()),
+    ];
+    let top_site = home.site().clone();
+
+    // A bench of the wrong answer would look plausible, so check each case
+    // answers as named (this also spends each hash's one probe charge).
+    for (name, hash) in &cases {
+        let found = match store.lookup(hash, &home, &top_site) {
+            Ok(LookupOutcome::Found(_)) => true,
+            Err(CosError::NotFound) => false,
+            other => panic!("lookup {name}: unexpected {other:?}"),
+        };
+        assert_eq!(found, *name == "present", "lookup {name}");
+    }
+
+    let mut group = c.benchmark_group("lookup");
+    group.measurement_time(Duration::from_secs(3));
+    for (name, hash) in &cases {
+        group.bench_function(*name, |b| {
+            b.iter(|| store.lookup(black_box(hash), &home, &top_site))
+        });
+    }
+    group.finish();
+
+    // Criterion reports means; tails need every lookup timed on its own
+    // (Instant's own cost is tens of nanoseconds, far below a lookup's).
+    for (name, hash) in &cases {
+        let mut samples = Vec::with_capacity(TIMED_LOOKUPS);
+        for _ in 0..TIMED_LOOKUPS {
+            let start = Instant::now();
+            let result = store.lookup(black_box(hash), &home, &top_site);
+            samples.push(start.elapsed());
+            black_box(result).ok();
+        }
+        samples.sort();
+        let micros = |p: usize| samples[(samples.len() * p / 100).min(samples.len() - 1)].as_secs_f64() * 1e6;
+        println!("lookup {name} p50={:.1}µs p99={:.1}µs", micros(50), micros(99));
+    }
+}
+
+criterion_group!(benches, write_benches, lookup_benches);
+criterion_main!(benches);

@@ -2,43 +2,41 @@
 # License, v. 2.0. If a copy of the MPL was not distributed with this
 # file, You can obtain one at https://mozilla.org/MPL/2.0/.
 
-"""./mach — the project's build driver.
-
-Each command is a function below; `./mach help` lists them. Commands print
-what they run, and fail with the exit status of the step that failed.
-"""
+"""./mach — the project's build driver. `./mach help` lists the commands."""
 
 import os
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def run(args, **kwargs):
-    print("+ " + " ".join(args), flush=True)
-    return subprocess.call(args, cwd=ROOT, **kwargs)
+import bootstrap  # noqa: E402
+import build  # noqa: E402
+import patches  # noqa: E402
+from common import die, run  # noqa: E402
 
 
 def cmd_test(argv):
     """Run every test: the store's unit, property, crash and concurrency tests."""
-    return run(["cargo", "test", "--workspace", "--locked"] + argv)
+    return run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
 
 
 def cmd_bench(argv):
     """Measure the store: write+verify throughput vs baselines, lookup latency."""
-    return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv)
+    return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv, check=False)
 
 
 def cmd_help(argv):
     """Show this list."""
     print("usage: ./mach COMMAND [ARGS...]\n\ncommands:")
     for name, fn in sorted(COMMANDS.items()):
-        print(f"  {name:<8} {fn.__doc__.strip().splitlines()[0]}")
+        print(f"  {name:<10} {fn.__doc__.strip().splitlines()[0]}")
     return 0
 
 
 COMMANDS = {
+    "bootstrap": bootstrap.cmd_bootstrap,
+    "build": build.cmd_build,
+    "patches": patches.cmd_patches,
     "test": cmd_test,
     "bench": cmd_bench,
     "help": cmd_help,

@@ -33,8 +33,9 @@ const FILE_SIZE: usize = 256 << 20;
 /// The store hashes and copies in pieces of this size, so the baseline
 /// does too.
 const CHUNK: usize = 1 << 20;
-/// Interleaved repetitions behind each printed ratio.
-const RATIO_REPETITIONS: usize = 3;
+/// Interleaved repetitions behind each printed ratio (after one untimed
+/// round that warms the page cache and allocator).
+const RATIO_REPETITIONS: usize = 5;
 /// Criterion's minimum; each write sample already takes seconds.
 const WRITE_SAMPLES: usize = 10;
 
@@ -52,7 +53,7 @@ struct Payload {
 
 impl Payload {
     fn new(size: usize) -> Payload {
-        let bytes = pseudo_random_bytes(size, 0x9e37_79b9_7f4a_7c15);
+        let bytes = pseudo_random_bytes(size, 0);
         let hash = CosHash::of(HashAlgorithm::Sha256, &bytes);
         Payload { bytes, hash }
     }
@@ -60,9 +61,11 @@ impl Payload {
 
 /// Incompressible-looking bytes, in case the disk or filesystem would
 /// shortcut runs of zeros; xorshift keeps generation far cheaper than any
-/// write being measured, and deterministic across runs.
+/// write being measured, and deterministic across runs. Distinct seeds give
+/// distinct bytes (the multiplier is odd, so seeds map to distinct nonzero
+/// states), which the lookup entries rely on.
 fn pseudo_random_bytes(size: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut bytes = Vec::with_capacity(size + 8);
     while bytes.len() < size {
         state ^= state << 13;
@@ -171,13 +174,13 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// A measurement time giving `WRITE_SAMPLES` flat samples of two
-/// iterations each of a routine taking about `per_iteration`. One
-/// iteration per sample would be enough, but criterion warns about any
-/// sample of one; the factor 1.5 keeps the count at two even if criterion's
-/// own estimate is a quarter off ours.
+/// A measurement time giving `WRITE_SAMPLES` flat samples of two or three
+/// iterations of a routine taking about `per_iteration`. One iteration per
+/// sample would be enough, but criterion warns about any sample of one, and
+/// it sizes samples from a single warm-up iteration, which on a loaded
+/// machine can take twice our median.
 fn measurement_time(per_iteration: Duration) -> Duration {
-    per_iteration.mul_f64(WRITE_SAMPLES as f64 * 1.5)
+    per_iteration.mul_f64(WRITE_SAMPLES as f64 * 2.5)
 }
 
 fn write_benches(c: &mut Criterion) {
@@ -188,15 +191,26 @@ fn write_benches(c: &mut Criterion) {
     // the machine) evenly over the contenders, which back-to-back
     // criterion runs do not. They double as warm-up and as the estimate
     // that sizes criterion's measurement time below.
-    let mut cos_store = Vec::new();
-    let mut baseline = Vec::new();
-    let mut cacache = Vec::new();
-    for _ in 0..RATIO_REPETITIONS {
-        cos_store.push(time_once(cos_store_setup, |s| cos_store_write(s, &payload)).0);
-        baseline.push(time_once(scratch_dir, |d| baseline_write(d, &payload)).0);
-        cacache.push(time_once(scratch_dir, |d| cacache_write(d, &payload)).0);
+    // Each closure drops its output (deleting the file) after returning the
+    // time, so cleanup stays untimed here too.
+    let contenders: [&dyn Fn() -> Duration; 3] = [
+        &|| time_once(cos_store_setup, |s| cos_store_write(s, &payload)).0,
+        &|| time_once(scratch_dir, |d| baseline_write(d, &payload)).0,
+        &|| time_once(scratch_dir, |d| cacache_write(d, &payload)).0,
+    ];
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for round in 0..=RATIO_REPETITIONS {
+        // Rotating the order keeps any after-effect of one contender (say,
+        // writeback it left behind) from always landing on the same other.
+        for k in 0..contenders.len() {
+            let i = (round + k) % contenders.len();
+            let time = contenders[i]();
+            if round > 0 {
+                times[i].push(time);
+            }
+        }
     }
-    let (cos_store, baseline, cacache) = (median(cos_store), median(baseline), median(cacache));
+    let [cos_store, baseline, cacache] = times.map(median);
 
     let mut group = c.benchmark_group("write");
     group

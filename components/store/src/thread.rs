@@ -34,6 +34,8 @@ enum Msg {
         result: Result<VerifiedWrite, CosError>,
         reply: Reply,
     },
+    /// A write thread gave up its session after a failed request.
+    Discarded(WriteId),
     /// A reader thread hashed an entry for the first time.
     Verified { ticket: ReadTicket, ok: bool },
     Exit(Sender<()>),
@@ -190,6 +192,9 @@ impl Registry {
                         origins_dropped: published.origins_dropped as u32,
                     }));
                 },
+                Msg::Discarded(id) => {
+                    self.writers.remove(&id);
+                },
                 Msg::Verified { ticket, ok } => {
                     if let Err(e) = self.store.verified(&ticket, ok) {
                         log::debug!("verification of {} failed: {e}", ticket.hash);
@@ -301,33 +306,47 @@ impl Registry {
         let writer = self.writers.get_mut(&id).and_then(|w| {
             if finishing { w.tx.take() } else { w.tx.clone() }
         });
-        let Some(writer) = writer else {
+        // A write thread that has ended (after `Finish` or a failure) no
+        // longer receives: its requests are answered here.
+        let unanswered = match writer {
+            Some(writer) => writer.send(msg).err().map(|e| e.into_inner()),
+            None => Some(msg),
+        };
+        if let Some(msg) = unanswered {
             let reply = match msg {
                 WriterMsg::Write(_, _, r) | WriterMsg::Seek(_, r) | WriterMsg::Truncate(_, r) => r,
                 WriterMsg::Finish(r) => r,
             };
-            return reply(Err(CosError::InvalidState(
+            reply(Err(CosError::InvalidState(
                 "the stream is closed or was never opened".into(),
             )));
-        };
-        // A write thread runs until `Finish` or until its channel closes,
-        // so it is there to take this.
-        let _ = writer.send(msg);
+        }
     }
 }
 
 fn run_writer(id: WriteId, mut session: WriteSession, rx: Receiver<WriterMsg>, loopback: Sender<Msg>) {
-    let done = |r: Result<(), CosError>| r.map(|()| CosResponse::Done);
     while let Ok(msg) = rx.recv() {
-        match msg {
-            WriterMsg::Write(position, bytes, reply) => reply(done(session.write(position, &bytes))),
-            WriterMsg::Seek(position, reply) => reply(done(session.seek(position))),
-            WriterMsg::Truncate(size, reply) => reply(done(session.truncate(size))),
+        let (result, reply) = match msg {
+            WriterMsg::Write(position, bytes, reply) => (session.write(position, &bytes), reply),
+            WriterMsg::Seek(position, reply) => (session.seek(position), reply),
+            WriterMsg::Truncate(size, reply) => (session.truncate(size), reply),
             WriterMsg::Finish(reply) => {
                 let result = session.finish();
                 let _ = loopback.send(Msg::Finished { id, result, reply });
                 return;
             },
+        };
+        let failed = result.is_err();
+        reply(result.map(|()| CosResponse::Done));
+        if failed {
+            // A failed write errors its stream for good (the File System
+            // Standard calls neither close nor abort after that): discard the
+            // session now rather than wait for a page that will not come back.
+            // The temporary file goes before the channel closes, so that
+            // whoever sees the stream closed also sees it cleaned up.
+            drop(session);
+            let _ = loopback.send(Msg::Discarded(id));
+            return;
         }
     }
 }

@@ -157,6 +157,23 @@ fn closed_and_unknown_streams_are_invalid_state() {
 }
 
 #[test]
+fn a_failed_write_ends_its_stream() {
+    let fx = Fixture::new();
+    let thread = StoreThread::start(fx.config()).unwrap();
+    let chan = thread.sender();
+    let a = origin("https://a.example");
+    let id = begin(&chan, &sha256(b"x"), &a, RequestedOrigins::SameSite);
+    chan.call(CosRequest::Write { id, position: None, bytes: b"x".to_vec() }).unwrap();
+    let too_far = CosRequest::Seek { id, position: u64::MAX };
+    assert!(matches!(chan.call(too_far), Err(CosError::QuotaExceeded(_))));
+    // Nothing more is taken, and the temporary file is gone.
+    let write = CosRequest::Write { id, position: None, bytes: b"y".to_vec() };
+    assert!(matches!(chan.call(write), Err(CosError::InvalidState(_))));
+    assert!(matches!(chan.call(CosRequest::Finish { id }), Err(CosError::InvalidState(_))));
+    assert!(files_under(&fx.dir.path().join("cos/tmp")).is_empty());
+}
+
+#[test]
 fn stopping_the_thread_discards_open_writes() {
     let fx = Fixture::new();
     let tmp = {

@@ -63,7 +63,7 @@ def build(release=False, quiet=False):
     patches.prepare()
     say(f"building the shell (target directory {target_dir()})")
     started = time.monotonic()
-    args = ["cargo", "build", "--locked", "--manifest-path", os.path.join(SHELL_DIR, "Cargo.toml")]
+    args = ["cargo", "build", "--manifest-path", os.path.join(SHELL_DIR, "Cargo.toml")]
     if release:
         args.append("--release")
     run(args, env=build_env())

@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 
 use cos_store::{ConsentPolicy, Store, StoreConfig};
 use cos_traits::{CosError, CosHash, HashAlgorithm, LookupOutcome, Origin, RequestedOrigins};
-use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use tempfile::TempDir;
 
 /// Large enough that per-write overheads (opening the temporary file,
@@ -138,7 +141,11 @@ fn baseline_write(dir: TempDir, payload: &Payload) -> TempDir {
         hasher.update(chunk);
         file.write_all(chunk).expect("writing a chunk");
     }
-    assert_eq!(hasher.finalize(), payload.hash.digest(), "the payload matches its hash");
+    assert_eq!(
+        hasher.finalize(),
+        payload.hash.digest(),
+        "the payload matches its hash"
+    );
     file.sync_all().expect("flushing the file");
     std::fs::rename(&temp_path, dir.path().join(hex_digest(&payload.hash)))
         .expect("renaming into place");
@@ -151,7 +158,8 @@ fn baseline_write(dir: TempDir, payload: &Payload) -> TempDir {
 /// cacache's synchronous keyed write: it hashes and renames into place
 /// but never fsyncs, so it does less durable work than the other two.
 fn cacache_write(dir: TempDir, payload: &Payload) -> TempDir {
-    let integrity = cacache::write_sync(dir.path(), "payload", &payload.bytes).expect("writing to cacache");
+    let integrity =
+        cacache::write_sync(dir.path(), "payload", &payload.bytes).expect("writing to cacache");
     // Checked so that all three contenders provably computed the same hash.
     assert_eq!(integrity.to_hex().1, hex_digest(&payload.hash));
     dir
@@ -174,13 +182,18 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// A measurement time giving `WRITE_SAMPLES` flat samples of two or three
-/// iterations of a routine taking about `per_iteration`. One iteration per
-/// sample would be enough, but criterion warns about any sample of one, and
-/// it sizes samples from a single warm-up iteration, which on a loaded
-/// machine can take twice our median.
-fn measurement_time(per_iteration: Duration) -> Duration {
-    per_iteration.mul_f64(WRITE_SAMPLES as f64 * 2.5)
+/// Sizes criterion's runs of a write routine taking up to `per_iteration`
+/// so the group takes seconds, not minutes, whatever the disk's speed.
+fn size_write_bench(group: &mut BenchmarkGroup<'_, WallTime>, per_iteration: Duration) {
+    // Criterion estimates an iteration's time from its warm-up, doubling
+    // the iterations until the warm-up time is spent: one slowest run's
+    // worth is usually three iterations (one, then two), enough to average
+    // out a slow one.
+    group.warm_up_time(per_iteration);
+    // One iteration per sample would be enough, but criterion warns about
+    // any sample of one; 2.5 keeps samples at two or more iterations as
+    // long as its estimate is under 2.5 times ours.
+    group.measurement_time(per_iteration.mul_f64(WRITE_SAMPLES as f64 * 2.5));
 }
 
 fn write_benches(c: &mut Criterion) {
@@ -189,10 +202,9 @@ fn write_benches(c: &mut Criterion) {
     // The ratios come from our own interleaved runs rather than from
     // criterion's: interleaving spreads background load (other builds on
     // the machine) evenly over the contenders, which back-to-back
-    // criterion runs do not. They double as warm-up and as the estimate
-    // that sizes criterion's measurement time below.
-    // Each closure drops its output (deleting the file) after returning the
-    // time, so cleanup stays untimed here too.
+    // criterion runs do not. They double as warm-up and as the estimates
+    // that size criterion's runs below. Each closure drops its output
+    // (deleting the file) after taking the time, so cleanup stays untimed.
     let contenders: [&dyn Fn() -> Duration; 3] = [
         &|| time_once(cos_store_setup, |s| cos_store_write(s, &payload)).0,
         &|| time_once(scratch_dir, |d| baseline_write(d, &payload)).0,
@@ -210,27 +222,43 @@ fn write_benches(c: &mut Criterion) {
             }
         }
     }
+    // Sized by the slowest run, so one slow criterion warm-up still
+    // leaves room for two iterations per sample.
+    let slowest = times
+        .each_ref()
+        .map(|t| *t.iter().max().expect("at least one run"));
     let [cos_store, baseline, cacache] = times.map(median);
 
     let mut group = c.benchmark_group("write");
     group
         .throughput(Throughput::Bytes(FILE_SIZE as u64))
         .sample_size(WRITE_SAMPLES)
-        // Linear sampling would need 55 iterations of a multi-second routine.
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_millis(1));
+        // Linear sampling would need 55 iterations or more.
+        .sampling_mode(SamplingMode::Flat);
 
-    group.measurement_time(measurement_time(cos_store));
+    size_write_bench(&mut group, slowest[0]);
     group.bench_function("cos-store", |b| {
-        b.iter_batched(cos_store_setup, |s| cos_store_write(s, &payload), BatchSize::PerIteration)
+        b.iter_batched(
+            cos_store_setup,
+            |s| cos_store_write(s, &payload),
+            BatchSize::PerIteration,
+        )
     });
-    group.measurement_time(measurement_time(baseline));
+    size_write_bench(&mut group, slowest[1]);
     group.bench_function("sha256+fsync+rename", |b| {
-        b.iter_batched(scratch_dir, |d| baseline_write(d, &payload), BatchSize::PerIteration)
+        b.iter_batched(
+            scratch_dir,
+            |d| baseline_write(d, &payload),
+            BatchSize::PerIteration,
+        )
     });
-    group.measurement_time(measurement_time(cacache));
+    size_write_bench(&mut group, slowest[2]);
     group.bench_function("cacache", |b| {
-        b.iter_batched(scratch_dir, |d| cacache_write(d, &payload), BatchSize::PerIteration)
+        b.iter_batched(
+            scratch_dir,
+            |d| cacache_write(d, &payload),
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 
@@ -265,7 +293,9 @@ fn lookup_benches(c: &mut Criterion) {
         let bytes = pseudo_random_bytes(LOOKUP_ENTRY_SIZE, i as u64 + 1);
         let hash = CosHash::of(HashAlgorithm::Sha256, &bytes);
         let storer = if i % 2 == 0 { &home } else { &elsewhere };
-        let mut session = store.begin_write(hash.clone(), storer).expect("beginning a write");
+        let mut session = store
+            .begin_write(hash.clone(), storer)
+            .expect("beginning a write");
         session.write(None, &bytes).expect("writing");
         let verified = session.finish().expect("the entry matches its hash");
         store
@@ -294,8 +324,15 @@ fn lookup_benches(c: &mut Criterion) {
         assert_eq!(found, *name == "present", "lookup {name}");
     }
 
+    // Every lookup commits to the index (a probe or a read record), so
+    // its cost is mostly the disk's fsync latency, which varies by tens of
+    // times under background I/O; a warm-up estimate can be far off, and a
+    // small sample count bounds the iterations a slow disk must serve.
     let mut group = c.benchmark_group("lookup");
-    group.measurement_time(Duration::from_secs(3));
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (name, hash) in &cases {
         group.bench_function(*name, |b| {
             b.iter(|| store.lookup(black_box(hash), &home, &top_site))
@@ -305,17 +342,25 @@ fn lookup_benches(c: &mut Criterion) {
 
     // Criterion reports means; tails need every lookup timed on its own
     // (Instant's own cost is tens of nanoseconds, far below a lookup's).
-    for (name, hash) in &cases {
-        let mut samples = Vec::with_capacity(TIMED_LOOKUPS);
-        for _ in 0..TIMED_LOOKUPS {
+    // The cases take turns so that a stretch of slow disk lands on all
+    // three alike rather than on whichever ran then.
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..TIMED_LOOKUPS {
+        for ((_, hash), samples) in cases.iter().zip(&mut samples) {
             let start = Instant::now();
             let result = store.lookup(black_box(hash), &home, &top_site);
             samples.push(start.elapsed());
             black_box(result).ok();
         }
+    }
+    for ((name, _), mut samples) in cases.iter().zip(samples) {
         samples.sort();
-        let micros = |p: usize| samples[(samples.len() * p / 100).min(samples.len() - 1)].as_secs_f64() * 1e6;
-        println!("lookup {name} p50={:.1}µs p99={:.1}µs", micros(50), micros(99));
+        let micros = |p: usize| samples[samples.len() * p / 100].as_secs_f64() * 1e6;
+        println!(
+            "lookup {name} p50={:.1}µs p99={:.1}µs",
+            micros(50),
+            micros(99)
+        );
     }
 }
 

@@ -88,6 +88,10 @@ impl WriteSession {
             .checked_add(bytes.len() as u64)
             .ok_or_else(|| CosError::QuotaExceeded("write position out of range".into()))?;
         self.check_size(end)?;
+        if at > self.len {
+            // The gap reads as zeros, even when no bytes follow it.
+            self.temp.file.set_len(at).storage("extending")?;
+        }
         self.temp.file.write_all_at(bytes, at).storage("writing")?;
         match &mut self.hasher {
             Some(hasher) if at == self.hashed && at == self.len => {

@@ -179,6 +179,10 @@ fn writing_past_the_end_zero_fills() {
     session.write(None, b"ab").unwrap();
     session.write(Some(5), b"cd").unwrap();
     store.publish(session.finish().unwrap(), &a, &RequestedOrigins::SameSite).unwrap();
+    // Even an empty write past the end moves the end (found by the model test).
+    let mut session = store.begin_write(sha256(&[0]), &a).unwrap();
+    session.write(Some(1), b"").unwrap();
+    assert!(session.finish().is_ok());
     // Growing by truncate zero-fills too.
     let grown = [b"xy".as_slice(), &[0; 4]].concat();
     let mut session = store.begin_write(sha256(&grown), &a).unwrap();

@@ -139,9 +139,12 @@ impl Index {
             });
         }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
-        // WAL with synchronous=FULL: a committed entry survives power loss,
-        // which matters because its content file was already renamed in.
-        conn.pragma_update(None, "synchronous", "FULL").map_err(corrupt)?;
+        // WAL with synchronous=NORMAL: commits survive a crash of the
+        // browser without an fsync each (lookups write the probe log and
+        // attribution, and must stay fast). A power cut may lose the last
+        // commits; recovery then finds a content file without its row and
+        // removes it, which is the old state.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(corrupt)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(corrupt)?;
         let mut index = Index { conn };
         index.migrate(version).map_err(corrupt)?;

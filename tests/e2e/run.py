@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# This Source Code Form is subject to the terms of the Mozilla Public
+# License, v. 2.0. If a copy of the MPL was not distributed with this
+# file, You can obtain one at https://mozilla.org/MPL/2.0/.
+
+"""End-to-end checks of the patched Servo shell, headless.
+
+Serves cos-e2e.html on several loopback origins that are different sites
+(http://127.0.0.1:P, http://localhost:Q, http://127.0.0.2:P) and on a
+non-loopback host name (resolved to 127.0.0.1 through a hosts file, so not
+a secure context), then runs the shell once per step with one profile:
+
+  1. 127.0.0.1 stores the file, listing localhost (TypeError for a malformed
+     hash, DataError for wrong bytes, getFile() before writing refused);
+  2. localhost reads it back;
+  3. 127.0.0.2 (unlisted) gets NotFoundError;
+  4. the file is still there in a new run with the same profile;
+  5. over http on a non-loopback host the API is not exposed.
+
+Usage: run.py SHELL_BINARY
+Prints one line per check and "N passed, N failed".
+"""
+
+import functools
+import http.server
+import json
+import os
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        # The storing page authorizes the origin it lists (the spec's ceiling
+        # on a document's origins list).
+        listed = os.environ.get("COS_E2E_LISTED")
+        if listed:
+            self.send_header("Cross-Origin-Storage-Allow-Origin", listed)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(host):
+    server = Server((host, 0), functools.partial(Handler, directory=HERE))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run_shell(shell, profile, hosts, url, timeout=60):
+    args = [shell, "--headless", "--profile", profile, "--host-file", hosts,
+            "--cos-consent", "allow", "--timeout", str(timeout), url]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30)
+    for line in proc.stdout.splitlines():
+        if line.startswith("console: result: "):
+            return json.loads(line[len("console: result: "):])
+    sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
+    return {"error": f"no result (exit status {proc.returncode})"}
+
+
+def main():
+    shell = os.path.abspath(sys.argv[1])
+    a = serve("127.0.0.1")
+    c = serve("127.0.0.2")
+    b = serve("127.0.0.1")
+    pa, pb, pc = a.server_address[1], b.server_address[1], c.server_address[1]
+    site_a = f"http://127.0.0.1:{pa}"
+    site_b = f"http://localhost:{pb}"
+    site_c = f"http://127.0.0.2:{pc}"
+    insecure = f"http://cos-e2e.test:{pa}"
+    os.environ["COS_E2E_LISTED"] = site_b
+    passed = failed = 0
+
+    def check(name, ok, detail):
+        nonlocal passed, failed
+        print(f"{'PASS' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"), flush=True)
+        passed, failed = passed + ok, failed + (not ok)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = os.path.join(tmp, "profile")
+        hosts = os.path.join(tmp, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost cos-e2e.test\n")
+        page = "cos-e2e.html"
+
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=store&list={site_b}")
+        check("store: malformed hash is a TypeError", r.get("malformed") == "TypeError", r)
+        check("store: wrong bytes are a DataError", r.get("mismatch") == "DataError", r)
+        check("store: a create handle reads nothing before its write",
+              r.get("read_before_write") == "NotAllowedError", r)
+        check("store: the handle is a file named by its hash",
+              r.get("kind") == "file" and r.get("name_is_hash") is True, r)
+        check("store: createWritable() gives a WritableStream", r.get("is_writable_stream") is True, r)
+        check("store: the writer reads its bytes back", r.get("read_back") is True, r)
+        check("store: the writer looks the hash up", r.get("lookup_after_store") == "file", r)
+
+        r = run_shell(shell, profile, hosts, f"{site_b}/{page}?step=read")
+        check("read: a listed site reads the file", r.get("contents_match") is True, r)
+
+        r = run_shell(shell, profile, hosts, f"{site_c}/{page}?step=read")
+        check("read: an unlisted site gets NotFoundError", r.get("error") == "NotFoundError", r)
+
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=read")
+        check("persist: the file is there in a new run", r.get("contents_match") is True, r)
+
+        r = run_shell(shell, profile, hosts, f"{insecure}/{page}?step=probe")
+        check("insecure: no crossOriginStorage over http on a non-loopback host",
+              r.get("secure") is False and r.get("exposed") is False, r)
+
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,12 +12,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap  # noqa: E402
 import build  # noqa: E402
 import patches  # noqa: E402
-from common import die, run  # noqa: E402
+import run as run_command  # noqa: E402
+from common import ROOT, run  # noqa: E402
 
 
 def cmd_test(argv):
-    """Run every test: the store's unit, property, crash and concurrency tests."""
-    return run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
+    """Run every test: the store's, then the patched Servo end to end (--store-only: the first)."""
+    store_only = "--store-only" in argv
+    argv = [a for a in argv if a != "--store-only"]
+    status = run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
+    if status != 0 or store_only:
+        return status
+    binary = build.build()
+    env = run_command.shell_env()
+    return run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary],
+               env=env, check=False)
 
 
 def cmd_bench(argv):
@@ -37,6 +46,7 @@ COMMANDS = {
     "bootstrap": bootstrap.cmd_bootstrap,
     "build": build.cmd_build,
     "patches": patches.cmd_patches,
+    "run": run_command.cmd_run,
     "test": cmd_test,
     "bench": cmd_bench,
     "help": cmd_help,

@@ -45,7 +45,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self):
         # The storing page authorizes the sites it lists.
-        self.send_header("Cross-Origin-Storage-Allow-Origin", " ".join(self.sites))
+        self.send_header("Cross-Origin-Storage-Allow-Origin", ", ".join(self.sites))
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 

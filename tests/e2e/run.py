@@ -15,7 +15,10 @@ a secure context), then runs the shell once per step with one profile:
   2. localhost reads it back;
   3. 127.0.0.2 (unlisted) gets NotFoundError;
   4. the file is still there in a new run with the same profile;
-  5. over http on a non-loopback host the API is not exposed.
+  5. a dedicated worker reads it and stores a file of its own;
+  6. a page may list only origins its Cross-Origin-Storage-Allow-Origin
+     response header authorizes;
+  7. over http on a non-loopback host the API is not exposed.
 
 Usage: run.py SHELL_BINARY
 Prints one line per check and "N passed, N failed".
@@ -114,6 +117,20 @@ def main():
 
         r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=read")
         check("persist: the file is there in a new run", r.get("contents_match") is True, r)
+
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=worker")
+        check("worker: a dedicated worker reads and stores",
+              r.get("exposed") is True and r.get("contents_match") is True
+              and r.get("stored") is True, r)
+
+        # The storing page's header authorizes only site B: listing site C
+        # is dropped (the write succeeds, same-site only).
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=store&file=2&list={site_c}")
+        check("ceiling: a write listing an unauthorized origin still stores",
+              r.get("read_back") is True, r)
+        r = run_shell(shell, profile, hosts, f"{site_c}/{page}?step=read&file=2")
+        check("ceiling: an origin the header did not authorize is not listed",
+              r.get("error") == "NotFoundError", r)
 
         r = run_shell(shell, profile, hosts, f"{insecure}/{page}?step=probe")
         check("insecure: no crossOriginStorage over http on a non-loopback host",

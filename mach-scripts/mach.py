@@ -13,6 +13,7 @@ import bootstrap  # noqa: E402
 import build  # noqa: E402
 import patches  # noqa: E402
 import run as run_command  # noqa: E402
+import testwpt  # noqa: E402
 from common import ROOT, run  # noqa: E402
 
 
@@ -48,6 +49,7 @@ COMMANDS = {
     "patches": patches.cmd_patches,
     "run": run_command.cmd_run,
     "test": cmd_test,
+    "test-wpt": testwpt.cmd_test_wpt,
     "bench": cmd_bench,
     "help": cmd_help,
 }

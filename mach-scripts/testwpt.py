@@ -1,0 +1,307 @@
+# This Source Code Form is subject to the terms of the Mozilla Public
+# License, v. 2.0. If a copy of the MPL was not distributed with this
+# file, You can obtain one at https://mozilla.org/MPL/2.0/.
+
+"""./mach test-wpt: web-platform-tests in the headless shell.
+
+Serves the tests with wptserve (PyPI, pinned, in a virtual environment in
+the cache) on http://web-platform.test:8000/8001, https on 8443/8444, with
+www/www1/www2 subdomains and the alternate site not-web-platform.test, all
+resolved to 127.0.0.1 through a hosts file given to the shell. testharness.js
+and its siblings come from the npm package wpt-runner (pinned); the report
+script, testdriver and get-host-info are ours (tests/wpt/infrastructure).
+
+Each test file runs in a fresh profile, with a timeout (TIMEOUT) and crash
+detection (CRASH), and is compared with its expectations in tests/wpt/meta
+(wptrunner's .ini format). Results: one line per file, "N passed, N failed"
+counting subtests and harness results, and a JSON and an HTML report in
+target/wpt/.
+"""
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+import build
+from common import ROOT, cache_dir, die, say
+from run import shell_env
+
+WPTSERVE = "wptserve==4.0.3"
+WPT_RUNNER = "wpt-runner@7.0.0"
+OUR_TESTS = os.path.join(ROOT, "tests", "wpt")
+INFRASTRUCTURE = os.path.join(OUR_TESTS, "infrastructure")
+META = os.path.join(OUR_TESTS, "meta")
+REPORT_DIR = os.path.join(ROOT, "target", "wpt")
+HOSTS = ["web-platform.test", "www.web-platform.test", "www1.web-platform.test",
+         "www2.web-platform.test", "not-web-platform.test", "www.not-web-platform.test",
+         "www1.not-web-platform.test", "www2.not-web-platform.test",
+         "xn--n8j6ds53lwwkrqhv28a.web-platform.test", "xn--lve-6lad.web-platform.test"]
+HARNESS_STATUS = {0: "OK", 1: "ERROR", 2: "TIMEOUT", 3: "PRECONDITION_FAILED"}
+SUBTEST_STATUS = {0: "PASS", 1: "FAIL", 2: "TIMEOUT", 3: "NOTRUN", 4: "PRECONDITION_FAILED"}
+DEFAULT_TIMEOUT = 10
+LONG_TIMEOUT = 60
+
+
+def tools():
+    """The pinned wptserve (venv) and testharness.js (npm), cached."""
+    base = os.path.join(cache_dir(), "wpt-tools")
+    venv = os.path.join(base, "venv")
+    python = os.path.join(venv, "bin", "python")
+    marker = os.path.join(venv, ".installed")
+    if not os.path.exists(marker) or open(marker).read() != WPTSERVE:
+        say(f"installing {WPTSERVE} in {venv}")
+        subprocess.check_call([sys.executable, "-m", "venv", venv])
+        subprocess.check_call([python, "-m", "pip", "install", "-q", WPTSERVE])
+        with open(marker, "w") as f:
+            f.write(WPTSERVE)
+    harness = os.path.join(base, WPT_RUNNER.replace("@", "-"), "package", "testharness")
+    if not os.path.isfile(os.path.join(harness, "testharness.js")):
+        say(f"fetching testharness.js from npm {WPT_RUNNER}")
+        target = os.path.dirname(os.path.dirname(harness))
+        os.makedirs(target, exist_ok=True)
+        tarball = subprocess.check_output(["npm", "pack", "-q", WPT_RUNNER], cwd=target, text=True)
+        with tarfile.open(os.path.join(target, tarball.strip().splitlines()[-1])) as tar:
+            tar.extractall(target, filter="data")
+    return python, harness, base
+
+
+def discover(doc_root, paths):
+    """Test URLs (paths under doc_root) for the files under `paths`."""
+    found = []
+    for start in paths:
+        start = os.path.abspath(start)
+        walk = [(os.path.dirname(start), [], [os.path.basename(start)])] if os.path.isfile(start) \
+            else os.walk(start)
+        for directory, dirs, files in walk:
+            dirs[:] = sorted(d for d in dirs if d not in ("resources", "support"))
+            for name in sorted(files):
+                rel = os.path.relpath(os.path.join(directory, name), doc_root).replace(os.sep, "/")
+                if name.endswith(".any.js"):
+                    globals_ = any_globals(os.path.join(directory, name))
+                    base = rel[: -len(".js")]
+                    if "window" in globals_:
+                        found.append(base + ".html")
+                    if "dedicatedworker" in globals_:
+                        found.append(base + ".worker.html")
+                elif name.endswith(".window.js"):
+                    found.append(rel[: -len(".js")] + ".html")
+                elif name.endswith((".html", ".htm")) and "-manual" not in name \
+                        and not name.endswith((".any.html", ".window.html")):
+                    with open(os.path.join(directory, name), encoding="utf-8",
+                              errors="replace") as f:
+                        if "/resources/testharness.js" in f.read():
+                            found.append(rel)
+    return found
+
+
+def any_globals(path):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"\s*//\s*META:\s*global=(.*)$", line)
+            if m:
+                names = {g.strip() for g in m.group(1).split(",")}
+                if "default" in names or not names:
+                    names |= {"window", "dedicatedworker"}
+                if "worker" in names:
+                    names.add("dedicatedworker")
+                return names
+    return {"window", "dedicatedworker"}
+
+
+def long_timeout(doc_root, test):
+    source = os.path.join(doc_root, re.sub(r"\.(any|any\.worker|window)\.html$", r".\1.js", test)
+                          .replace(".any.worker.js", ".any.js"))
+    try:
+        with open(source, encoding="utf-8", errors="replace") as f:
+            text = f.read(4000)
+    except OSError:
+        return False
+    return "META: timeout=long" in text or 'name="timeout" content="long"' in text
+
+
+def url_for(test):
+    name = os.path.basename(test)
+    if ".https." in name or ".serviceworker." in name:
+        return f"https://web-platform.test:8443/{test}"
+    return f"http://web-platform.test:8000/{test}"
+
+
+def read_expectations(test):
+    """{None: harness expectation, subtest: expectation}, each a list of
+    acceptable statuses, from meta/<test>.ini; missing means OK / PASS."""
+    path = os.path.join(META, test + ".ini")
+    expected = {}
+    if not os.path.exists(path):
+        return expected
+    current = None
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            line = raw.split("#", 1)[0].rstrip()
+            if not line.strip():
+                continue
+            depth = len(line) - len(line.lstrip())
+            text = line.strip()
+            if text.startswith("[") and text.endswith("]"):
+                current = None if depth == 0 else text[1:-1].replace("\\]", "]")
+            elif text.startswith("expected:"):
+                value = text[len("expected:"):].strip()
+                values = [v.strip() for v in value.strip("[]").split(",")]
+                expected[current] = values
+            elif text.startswith("disabled:"):
+                expected["__disabled__"] = [text[len("disabled:"):].strip()]
+    return expected
+
+
+def run_one(binary, hosts_file, test, timeout):
+    with tempfile.TemporaryDirectory(prefix="wpt-profile-") as profile:
+        args = [binary, "--headless", "--profile", profile, "--host-file", hosts_file,
+                "--ignore-certificate-errors", "--cos-consent", "allow",
+                "--timeout", str(timeout + 5)]
+        # Extra shell arguments, e.g. "--pref dom_cross_origin_storage_enabled=false"
+        # to check that the suite fails without the API.
+        args += os.environ.get("COS_SHELL_ARGS", "").split() + [url_for(test)]
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30,
+                                  env=shell_env())
+            stdout, code = proc.stdout, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            stdout, code = (e.stdout or b"").decode(errors="replace"), None
+        elapsed = time.monotonic() - started
+    for line in stdout.splitlines():
+        if line.startswith("console: WPT-RESULT "):
+            result = json.loads(line[len("console: WPT-RESULT "):])
+            return {"status": HARNESS_STATUS.get(result["status"], "ERROR"),
+                    "message": result.get("message"),
+                    "subtests": [{"name": t["name"], "status": SUBTEST_STATUS.get(t["status"], "FAIL"),
+                                  "message": t.get("message")} for t in result["tests"]],
+                    "time": round(elapsed, 2)}
+    status = "TIMEOUT" if code in (2, None) else "CRASH"
+    return {"status": status, "message": f"no result (exit status {code})", "subtests": [],
+            "time": round(elapsed, 2), "output": stdout[-2000:]}
+
+
+def compare(result, expected):
+    """Marks each result expected or not; returns (expected, unexpected) counts."""
+    ok = bad = 0
+    harness_expected = expected.get(None, ["OK"])
+    result["expected"] = result["status"] in harness_expected
+    ok, bad = (ok + 1, bad) if result["expected"] else (ok, bad + 1)
+    for sub in result["subtests"]:
+        sub_expected = expected.get(sub["name"], ["PASS"])
+        sub["expected"] = sub["status"] in sub_expected
+        ok, bad = (ok + 1, bad) if sub["expected"] else (ok, bad + 1)
+    return ok, bad
+
+
+def write_expectations(test, result):
+    path = os.path.join(META, test + ".ini")
+    lines = [f"[{os.path.basename(test)}]"]
+    if result["status"] != "OK":
+        lines.append(f"  expected: {result['status']}  # TODO: say why")
+    for sub in result["subtests"]:
+        if sub["status"] != "PASS":
+            name = sub["name"].replace("]", "\\]")
+            lines += [f"  [{name}]", f"    expected: {sub['status']}  # TODO: say why"]
+    if len(lines) == 1:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def write_reports(results, passed, failed):
+    os.makedirs(REPORT_DIR, exist_ok=True)
+    with open(os.path.join(REPORT_DIR, "report.json"), "w") as f:
+        json.dump({"passed": passed, "failed": failed, "results": results}, f, indent=1)
+    rows = []
+    for test, r in results.items():
+        cls = "ok" if r.get("expected", True) else "bad"
+        rows.append(f'<tr class="{cls}"><th colspan=3>{html.escape(test)}</th>'
+                    f'<td>{r["status"]}</td></tr>')
+        for sub in r["subtests"]:
+            cls = "ok" if sub.get("expected", True) else "bad"
+            rows.append(f'<tr class="{cls}"><td></td><td>{html.escape(sub["name"])}</td>'
+                        f'<td>{html.escape(sub.get("message") or "")}</td><td>{sub["status"]}</td></tr>')
+    page = ("<!doctype html><meta charset=utf-8><title>WPT results</title><style>"
+            "body{font:14px sans-serif}td,th{text-align:left;padding:2px 6px}"
+            ".bad{background:#fdd}.ok td:last-child{color:#070}</style>"
+            f"<h1>{passed} passed, {failed} failed</h1><table>{''.join(rows)}</table>")
+    with open(os.path.join(REPORT_DIR, "report.html"), "w") as f:
+        f.write(page)
+
+
+def cmd_test_wpt(argv):
+    """Run web-platform-tests headless ([PATH...] [--wpt-root DIR] [--update-expectations])."""
+    update = "--update-expectations" in argv
+    argv = [a for a in argv if a != "--update-expectations"]
+    wpt_root = None
+    if "--wpt-root" in argv:
+        i = argv.index("--wpt-root")
+        if i + 1 >= len(argv):
+            die("--wpt-root needs a directory", 2)
+        wpt_root = os.path.abspath(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
+    doc_root = wpt_root or OUR_TESTS
+    paths = argv or [os.path.join(doc_root, "cross-origin-storage")]
+    python, harness, base = tools()
+    binary = build.build()
+    tests = discover(doc_root, paths)
+    if not tests:
+        die(f"no tests under {', '.join(paths)}")
+
+    with tempfile.TemporaryDirectory(prefix="wpt-") as scratch:
+        settings = {"doc_root": doc_root, "harness_dir": harness,
+                    "infrastructure_dir": INFRASTRUCTURE, "upstream": wpt_root is not None,
+                    "cert_dir": os.path.join(base, "certs")}
+        settings_path = os.path.join(scratch, "settings.json")
+        with open(settings_path, "w") as f:
+            json.dump(settings, f)
+        hosts_file = os.path.join(scratch, "hosts")
+        with open(hosts_file, "w") as f:
+            f.write("".join(f"127.0.0.1 {h}\n" for h in HOSTS))
+        server = subprocess.Popen([python, os.path.join(ROOT, "mach-scripts", "wpt", "serve.py"),
+                                   settings_path], stdout=subprocess.PIPE, text=True)
+        try:
+            if server.stdout.readline().strip() != "READY":
+                die("wptserve did not start")
+            results = {}
+            passed = failed = 0
+            for test in tests:
+                expected = read_expectations(test)
+                if "__disabled__" in expected:
+                    print(f"SKIP {test} (disabled: {expected['__disabled__'][0]})", flush=True)
+                    continue
+                timeout = LONG_TIMEOUT if long_timeout(doc_root, test) else DEFAULT_TIMEOUT
+                result = run_one(binary, hosts_file, test, timeout)
+                ok, bad = compare(result, expected)
+                passed, failed = passed + ok, failed + bad
+                results[test] = result
+                subs = result["subtests"]
+                n_pass = sum(1 for s in subs if s["status"] == "PASS")
+                verdict = "OK  " if bad == 0 else "FAIL"
+                print(f"{verdict} {test}: {result['status']}, {n_pass}/{len(subs)} subtests pass"
+                      + (f", {bad} unexpected" if bad else ""), flush=True)
+                for s in subs:
+                    if not s["expected"]:
+                        print(f"       unexpected {s['status']}: {s['name']}: {s.get('message')}")
+                if not result["expected"] and result.get("output"):
+                    print("       " + result["output"][-800:].replace("\n", "\n       "))
+                if update:
+                    write_expectations(test, result)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    write_reports(results, passed, failed)
+    say(f"reports: {os.path.relpath(REPORT_DIR, ROOT)}/report.json, report.html")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 or update else 1

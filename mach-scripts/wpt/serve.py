@@ -1,0 +1,167 @@
+# This Source Code Form is subject to the terms of the Mozilla Public
+# License, v. 2.0. If a copy of the MPL was not distributed with this
+# file, You can obtain one at https://mozilla.org/MPL/2.0/.
+
+"""Serves web-platform-tests with wptserve, as WPT's own server does.
+
+Runs in the virtual environment `./mach test-wpt` makes (wptserve from PyPI).
+Usage: serve.py CONFIG_JSON. Prints "READY" once every port listens.
+
+On top of wptserve's file, .sub and .headers handling, it adds what WPT's
+tools/serve adds: the generated .any.html, .any.worker.html,
+.any.worker.js and .window.html wrappers, and the harness files this
+project provides (testharnessreport.js, testdriver, get-host-info) in place
+of a checkout's own.
+"""
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+
+from wptserve import handlers, server
+from wptserve import routes as default_routes
+from wptserve.config import ConfigBuilder
+
+GLOBALS = {"window", "dedicatedworker", "worker", "default"}
+
+
+def meta(script_path):
+    """The `// META: key=value` lines at the top of a .any.js/.window.js."""
+    found = []
+    with open(script_path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"\s*//\s*META:\s*(\w+)=(.*)$", line)
+            if m:
+                found.append((m.group(1), m.group(2).strip()))
+            elif line.strip() and not line.strip().startswith("//"):
+                break
+    return found
+
+
+def script_tags(metas):
+    return "".join(f'<script src="{v}"></script>\n' for k, v in metas if k == "script")
+
+
+def timeout_meta(metas):
+    return '<meta name="timeout" content="long">\n' if ("timeout", "long") in metas else ""
+
+
+def title(metas):
+    titles = [v for k, v in metas if k == "title"]
+    return f"<title>{titles[0]}</title>\n" if titles else ""
+
+
+HARNESS = ('<script src="/resources/testharness.js"></script>\n'
+           '<script src="/resources/testharnessreport.js"></script>\n')
+
+
+def wrapper(doc_root):
+    """Generates the wrappers WPT's server generates."""
+    def handle(request, response):
+        path = request.url_parts.path
+        for suffix, source_suffix, kind in ((".any.worker.html", ".any.js", "worker-html"),
+                                            (".any.worker.js", ".any.js", "worker-js"),
+                                            (".any.html", ".any.js", "window"),
+                                            (".window.html", ".window.js", "window")):
+            if path.endswith(suffix):
+                source_url = path[: -len(suffix)] + source_suffix
+                break
+        else:
+            raise handlers.HTTPException(404)
+        source = os.path.join(doc_root, source_url.lstrip("/"))
+        if not os.path.isfile(source):
+            raise handlers.HTTPException(404)
+        metas = meta(source)
+        if kind == "worker-js":
+            imports = "".join(f'importScripts("{v}");\n' for k, v in metas if k == "script")
+            body = ('importScripts("/resources/testharness.js");\n' + imports +
+                    f'importScripts("{source_url}");\ndone();\n')
+            response.headers.set("Content-Type", "text/javascript")
+        elif kind == "worker-html":
+            worker_url = path[: -len(".html")] + ".js"
+            body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
+                    HARNESS + "<div id=log></div>\n"
+                    f'<script>fetch_tests_from_worker(new Worker("{worker_url}"));</script>\n')
+            response.headers.set("Content-Type", "text/html")
+        else:
+            body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
+                    HARNESS + script_tags(metas) + "<div id=log></div>\n" +
+                    f'<script src="{source_url}"></script>\n')
+            response.headers.set("Content-Type", "text/html")
+        response.content = body
+    return handle
+
+
+def static(path, content_type):
+    def handle(request, response):
+        with open(path, "rb") as f:
+            response.content = f.read()
+        response.headers.set("Content-Type", content_type)
+    return handle
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        settings = json.load(f)
+    doc_root = settings["doc_root"]
+    logger = logging.getLogger("wptserve")
+    logging.basicConfig(level=logging.WARNING)
+    builder = ConfigBuilder(
+        logger,
+        browser_host="web-platform.test",
+        alternate_hosts={"alt": "not-web-platform.test"},
+        subdomains={"www", "www1", "www2", "天気の良い日", "élève"},
+        not_subdomains={"nonexistent"},
+        doc_root=doc_root,
+        ports={"http": [8000, 8001], "https": [8443, 8444]},
+        ssl={"type": "openssl", "openssl": {"base_path": settings["cert_dir"]}},
+    )
+    js = "text/javascript"
+    routes = [("GET", f"/resources/{name}", static(os.path.join(settings["harness_dir"], name), js))
+              for name in ("testharness.js", "idlharness.js", "webidl2.js")]
+    ours = settings["infrastructure_dir"]
+    routes += [("GET", "/resources/testharnessreport.js",
+                static(os.path.join(ours, "resources", "testharnessreport.js"), js)),
+               ("GET", "/resources/testdriver-vendor.js",
+                static(os.path.join(ours, "resources", "testdriver-vendor.js"), js))]
+    if not settings["upstream"]:
+        routes += [("GET", "/resources/testdriver.js",
+                    static(os.path.join(ours, "resources", "testdriver.js"), js)),
+                   ("*", "/common/*", handlers.file_handler)]
+    generated = wrapper(doc_root)
+    routes += [("GET", pattern, generated)
+               for pattern in ("*.any.html", "*.any.worker.html", "*.any.worker.js", "*.window.html")]
+    routes += default_routes.routes
+
+    # Our common/ files live beside the runner, not in the tests' root.
+    if not settings["upstream"]:
+        common_root = ours
+        common = handlers.FileHandler(base_path=common_root, url_base="/")
+        routes = [r if r[1] != "/common/*" else ("*", "/common/*", common) for r in routes]
+
+    with builder as config:
+        servers = []
+        for scheme, ports in config.ports.items():
+            for port in ports:
+                ssl = scheme == "https"
+                httpd = server.WebTestHttpd(
+                    host="127.0.0.1", port=port, doc_root=doc_root, routes=routes,
+                    use_ssl=ssl,
+                    key_file=config.ssl_config["key_path"] if ssl else None,
+                    certificate=config.ssl_config["cert_path"] if ssl else None,
+                    config=config)
+                httpd.start()
+                servers.append(httpd)
+        print("READY", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

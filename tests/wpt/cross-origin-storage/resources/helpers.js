@@ -1,0 +1,28 @@
+// Helpers shared by the Cross-Origin Storage tests (window and worker).
+
+const cosEncoder = new TextEncoder();
+
+function cosHex(buffer) {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// The {algorithm, value} hash of `data` (a string or a BufferSource).
+async function cosHash(data, algorithm = "SHA-256") {
+  const bytes = typeof data === "string" ? cosEncoder.encode(data) : data;
+  return { algorithm, value: cosHex(await crypto.subtle.digest(algorithm, bytes)) };
+}
+
+// Bytes unique to this test run, so files never collide across tests.
+function cosUniqueText(label) {
+  return `${label} ${self.location.href} ${Date.now()} ${Math.random()}`;
+}
+
+// Stores `data` through a create handle; returns the handle.
+async function cosStore(data, options = {}) {
+  const hash = await cosHash(data);
+  const handle = await navigator.crossOriginStorage.getFileHandle(hash, { create: true, ...options });
+  const writable = await handle.createWritable();
+  await writable.write(data);
+  await writable.close();
+  return handle;
+}

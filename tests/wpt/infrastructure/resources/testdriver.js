@@ -1,0 +1,34 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
+
+// servo-cos's testdriver.js: WPT's `test_driver` API, delegating to
+// `window.test_driver_internal`, which testdriver-vendor.js provides.
+(function () {
+  "use strict";
+  window.test_driver = {
+    /** Clicks `element` with a real (trusted) click. */
+    click: function (element) {
+      element.scrollIntoView({ behavior: "instant", block: "center", inline: "center" });
+      return window.test_driver_internal.click(element);
+    },
+    /** Gives the page user activation (a real click on a new button), then runs `action`. */
+    bless: function (intent, action) {
+      var button = document.createElement("button");
+      button.textContent = "Bless: " + (intent || "user activation");
+      document.body.appendChild(button);
+      var clicked = new Promise(function (resolve) {
+        button.addEventListener("click", function () {
+          var result = action ? action() : undefined;
+          button.remove();
+          resolve(result);
+        }, { once: true });
+      });
+      return test_driver.click(button).then(function () { return clicked; });
+    },
+    /** Sets a permission, as a user answering a prompt would. */
+    set_permission: function (descriptor, state, context) {
+      return window.test_driver_internal.set_permission(descriptor, state, context);
+    },
+  };
+})();

@@ -18,7 +18,7 @@ from common import ROOT, run  # noqa: E402
 
 
 def cmd_test(argv):
-    """Run every test: the store's, then the patched Servo end to end (--store-only: the first)."""
+    """Run every test: the store's, the shell end to end, and the WPT suite (--store-only)."""
     store_only = "--store-only" in argv
     argv = [a for a in argv if a != "--store-only"]
     status = run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
@@ -26,8 +26,10 @@ def cmd_test(argv):
         return status
     binary = build.build()
     env = run_command.shell_env()
-    return run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary],
-               env=env, check=False)
+    e2e = run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary],
+              env=env, check=False)
+    wpt = testwpt.cmd_test_wpt([])
+    return e2e or wpt
 
 
 def cmd_bench(argv):

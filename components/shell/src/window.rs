@@ -11,7 +11,8 @@ use std::rc::Rc;
 
 use euclid::Scale;
 use servo::{
-    EventLoopWaker, InputEvent, Opts, Preferences, RenderingContext, Servo, ServoBuilder, WebView,
+    DevicePoint, EventLoopWaker, InputEvent, MouseButton, MouseButtonAction, MouseButtonEvent,
+    MouseMoveEvent, Opts, Preferences, RenderingContext, Servo, ServoBuilder, WebView,
     WebViewBuilder, WheelDelta, WheelEvent, WheelMode, WindowRenderingContext,
 };
 use winit::application::ApplicationHandler;
@@ -52,6 +53,8 @@ struct Running {
     rendering_context: Rc<WindowRenderingContext>,
     webview: RefCell<Option<WebView>>,
     delegate: Rc<Delegate>,
+    /// Where the mouse is, in device pixels, for clicks.
+    cursor: std::cell::Cell<DevicePoint>,
 }
 
 enum App {
@@ -106,6 +109,7 @@ impl ApplicationHandler<Wake> for App {
             rendering_context,
             webview: RefCell::new(Some(webview)),
             delegate,
+            cursor: std::cell::Cell::new(DevicePoint::zero()),
         }));
     }
 
@@ -134,6 +138,32 @@ impl ApplicationHandler<Wake> for App {
                 state.rendering_context.present();
             },
             WindowEvent::Resized(size) => webview.resize(size),
+            WindowEvent::CursorMoved { position, .. } => {
+                let point = DevicePoint::new(position.x as f32, position.y as f32);
+                state.cursor.set(point);
+                webview.notify_input_event(InputEvent::MouseMove(MouseMoveEvent::new(point.into())));
+            },
+            WindowEvent::MouseInput {
+                state: button_state,
+                button,
+                ..
+            } => {
+                let button = match button {
+                    winit::event::MouseButton::Left => MouseButton::Primary,
+                    winit::event::MouseButton::Right => MouseButton::Secondary,
+                    winit::event::MouseButton::Middle => MouseButton::Auxiliary,
+                    _ => return,
+                };
+                let action = match button_state {
+                    winit::event::ElementState::Pressed => MouseButtonAction::Down,
+                    winit::event::ElementState::Released => MouseButtonAction::Up,
+                };
+                webview.notify_input_event(InputEvent::MouseButton(MouseButtonEvent::new(
+                    action,
+                    button,
+                    state.cursor.get().into(),
+                )));
+            },
             WindowEvent::MouseWheel { delta, .. } => {
                 let (x, y, mode) = match delta {
                     MouseScrollDelta::LineDelta(dx, dy) => {
@@ -143,7 +173,7 @@ impl ApplicationHandler<Wake> for App {
                 };
                 webview.notify_input_event(InputEvent::Wheel(WheelEvent::new(
                     WheelDelta { x, y, z: 0.0, mode },
-                    servo::DevicePoint::default().into(),
+                    state.cursor.get().into(),
                 )));
             },
             _ => {},

@@ -19,7 +19,13 @@ pub struct Delegate {
     pub frame_ready: Cell<bool>,
     /// Set by the window mode to redraw on new frames.
     pub on_frame: Option<Box<dyn Fn()>>,
+    /// Clicks a test asked for (see `TESTDRIVER_CLICK`), in page pixels.
+    pub pending_clicks: std::cell::RefCell<Vec<(f32, f32)>>,
 }
+
+/// A console line by which a page under test (WPT's testdriver, in
+/// automation only) asks the headless shell for a real click at x, y.
+pub const TESTDRIVER_CLICK: &str = "servo-cos-testdriver: click ";
 
 impl WebViewDelegate for Delegate {
     fn notify_load_status_changed(&self, _webview: WebView, status: LoadStatus) {
@@ -37,6 +43,14 @@ impl WebViewDelegate for Delegate {
     }
 
     fn show_console_message(&self, _webview: WebView, _level: ConsoleLogLevel, message: String) {
+        if self.print_console &&
+            let Some(point) = message.strip_prefix(TESTDRIVER_CLICK)
+        {
+            let mut coordinates = point.split(' ').filter_map(|c| c.parse::<f32>().ok());
+            if let (Some(x), Some(y)) = (coordinates.next(), coordinates.next()) {
+                self.pending_clicks.borrow_mut().push((x, y));
+            }
+        }
         if self.print_console {
             // One line per message, so that tools can read the output line by line.
             println!("console: {}", message.replace('\n', "\\n"));

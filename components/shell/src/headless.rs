@@ -16,12 +16,27 @@ use std::time::{Duration, Instant};
 
 use dpi::PhysicalSize;
 use servo::{
-    EventLoopWaker, Opts, Preferences, RenderingContext, ServoBuilder, SoftwareRenderingContext,
+    DevicePoint, EventLoopWaker, InputEvent, MouseButton, MouseButtonAction, MouseButtonEvent,
+    MouseMoveEvent, Opts, Preferences, RenderingContext, ServoBuilder, SoftwareRenderingContext,
     WebViewBuilder,
 };
 
 use crate::Args;
 use crate::delegate::Delegate;
+
+/// A real (trusted) click, as a person's would be: it gives the page user
+/// activation.
+fn click(webview: &servo::WebView, x: f32, y: f32) {
+    let point = DevicePoint::new(x, y).into();
+    webview.notify_input_event(InputEvent::MouseMove(MouseMoveEvent::new(point)));
+    for action in [MouseButtonAction::Down, MouseButtonAction::Up] {
+        webview.notify_input_event(InputEvent::MouseButton(MouseButtonEvent::new(
+            action,
+            MouseButton::Primary,
+            point,
+        )));
+    }
+}
 
 /// Wakes the loop below when Servo has work for the embedder.
 #[derive(Clone, Default)]
@@ -87,6 +102,9 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
         }
         if args.exit_after_load && delegate.loaded.get() {
             break 0;
+        }
+        for (x, y) in delegate.pending_clicks.take() {
+            click(&webview, x, y);
         }
         if Instant::now() >= deadline {
             eprintln!("servo-cos: timed out after {:?} ({})", args.timeout, args.url);

@@ -26,3 +26,20 @@ async function cosStore(data, options = {}) {
   await writable.close();
   return handle;
 }
+
+// Windows only: loads `url` in an iframe (removed at the end of test `t`)
+// and resolves with the first message the frame posts whose `id` is `id`.
+function cosFrameMessage(t, url, id) {
+  const iframe = document.createElement("iframe");
+  iframe.src = url;
+  t.add_cleanup(() => iframe.remove());
+  return new Promise((resolve) => {
+    window.addEventListener("message", function listener(event) {
+      if (event.data && event.data.id === id) {
+        window.removeEventListener("message", listener);
+        resolve(event.data);
+      }
+    });
+    document.body.appendChild(iframe);
+  });
+}

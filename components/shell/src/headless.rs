@@ -113,7 +113,9 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
         waker.wait(Duration::from_millis(10));
     };
 
-    if let Some(path) = &args.screenshot {
+    if args.screenshot.is_some() && delegate.closed.get() {
+        eprintln!("servo-cos: no screenshot: the page closed itself");
+    } else if let Some(path) = &args.screenshot {
         let done = Rc::new(Cell::new(false));
         let flag = done.clone();
         let path_for_callback = path.clone();

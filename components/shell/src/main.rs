@@ -28,7 +28,8 @@ usage: servo-cos [OPTIONS] URL
   --exit-after-load       end once the page has loaded (headless)
   --timeout SECONDS       end with status 2 if the page has not closed by then
                           (headless; default 60)
-  --screenshot FILE.png   save what the page shows when the run ends (headless)
+  --screenshot FILE.png   save what the page shows when the run ends (headless;
+                          not possible once the page called window.close())
   --host-file FILE        resolve host names with FILE (hosts(5) format)
   --ignore-certificate-errors
                           accept self-signed certificates (test servers)

@@ -159,14 +159,25 @@ def read_expectations(test):
     return expected
 
 
-def run_one(binary, hosts_file, test, timeout):
+def shell_args_of(doc_root, test):
+    """Extra shell arguments a test of ours asks for with
+    <meta name="servo-cos-args" content="...">, e.g. --cos-consent ask."""
+    try:
+        with open(os.path.join(doc_root, test), encoding="utf-8", errors="replace") as f:
+            m = re.search(r'<meta name="servo-cos-args" content="([^"]*)">', f.read(4000))
+    except OSError:
+        return []
+    return m.group(1).split() if m else []
+
+
+def run_one(binary, hosts_file, test, timeout, extra_args):
     with tempfile.TemporaryDirectory(prefix="wpt-profile-") as profile:
         args = [binary, "--headless", "--profile", profile, "--host-file", hosts_file,
                 "--ignore-certificate-errors", "--cos-consent", "allow",
                 "--timeout", str(timeout + 5)]
         # Extra shell arguments, e.g. "--pref dom_cross_origin_storage_enabled=false"
         # to check that the suite fails without the API.
-        args += os.environ.get("COS_SHELL_ARGS", "").split() + [url_for(test)]
+        args += extra_args + os.environ.get("COS_SHELL_ARGS", "").split() + [url_for(test)]
         started = time.monotonic()
         try:
             proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30,
@@ -282,7 +293,7 @@ def cmd_test_wpt(argv):
                     print(f"SKIP {test} (disabled: {expected['__disabled__'][0]})", flush=True)
                     continue
                 timeout = LONG_TIMEOUT if long_timeout(doc_root, test) else DEFAULT_TIMEOUT
-                result = run_one(binary, hosts_file, test, timeout)
+                result = run_one(binary, hosts_file, test, timeout, shell_args_of(doc_root, test))
                 ok, bad = compare(result, expected)
                 passed, failed = passed + ok, failed + bad
                 results[test] = result

@@ -22,7 +22,7 @@ use servo::{
 };
 
 use crate::Args;
-use crate::delegate::Delegate;
+use crate::delegate::{ConsentPrompt, Delegate};
 
 /// A real (trusted) click, as a person's would be: it gives the page user
 /// activation.
@@ -86,6 +86,10 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
         print_console: true,
         ..Default::default()
     });
+    servo.set_delegate(Rc::new(ConsentPrompt {
+        answer: delegate.consent_answer.clone(),
+        interactive: false,
+    }));
     let webview = WebViewBuilder::new(&servo, rendering_context.clone())
         .url(args.url.clone())
         .delegate(delegate.clone())

@@ -22,7 +22,7 @@ use winit::raw_window_handle::{HasDisplayHandle, HasWindowHandle};
 use winit::window::{Window, WindowId};
 
 use crate::Args;
-use crate::delegate::Delegate;
+use crate::delegate::{ConsentPrompt, Delegate};
 
 pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
     let event_loop = match EventLoop::<Wake>::with_user_event().build() {
@@ -98,6 +98,10 @@ impl ApplicationHandler<Wake> for App {
             on_frame: Some(Box::new(move || redraw.request_redraw())),
             ..Default::default()
         });
+        servo.set_delegate(Rc::new(ConsentPrompt {
+            answer: delegate.consent_answer.clone(),
+            interactive: true,
+        }));
         let webview = WebViewBuilder::new(&servo, rendering_context.clone())
             .url(args.url.clone())
             .hidpi_scale_factor(Scale::new(window.scale_factor() as f32))

@@ -5,8 +5,8 @@
 // servo-cos's testdriver-vendor.js. The headless shell reads one kind of
 // automation request from the console: "servo-cos-testdriver: click X Y",
 // which it answers with a real mouse click at X, Y (so the page gets user
-// activation). Permissions cannot be set from a page yet: the shell's
-// --cos-consent policy decides consent for a whole run.
+// activation); and "servo-cos-testdriver: set_permission cross-origin-storage
+// STATE", which sets how it answers Cross-Origin Storage consent prompts.
 (function () {
   "use strict";
   window.test_driver_internal = {
@@ -20,9 +20,18 @@
       console.log("servo-cos-testdriver: click " + x + " " + y);
       return clicked;
     },
-    set_permission: function () {
-      return Promise.reject(new Error(
-          "servo-cos does not support test_driver.set_permission yet; run with --cos-consent"));
+    // Only the Cross-Origin Storage consent is a permission here: "granted"
+    // or "denied" answers every later prompt of the run, "prompt" leaves
+    // prompts unanswered (denied, headless).
+    set_permission: function (descriptor, state) {
+      if (!descriptor || descriptor.name !== "cross-origin-storage") {
+        return Promise.reject(new Error(
+            "servo-cos's test_driver.set_permission knows only 'cross-origin-storage'"));
+      }
+      console.log("servo-cos-testdriver: set_permission cross-origin-storage " + state);
+      // The shell reads console lines as they come; give it a moment before
+      // the page's next lookup needs the answer.
+      return new Promise(function (resolve) { setTimeout(resolve, 100); });
     },
   };
 })();

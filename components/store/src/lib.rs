@@ -55,6 +55,21 @@ pub struct Store {
     repairs: Repairs,
 }
 
+/// Takes the store's lock, waiting up to `patience` for a previous owner
+/// that is exiting (a browser closing, or a child process that inherited
+/// the descriptor for the instant before its exec).
+fn lock_within(lock: &File, patience: std::time::Duration) -> Result<(), std::fs::TryLockError> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match lock.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            },
+            result => return result,
+        }
+    }
+}
+
 impl Store {
     /// Opens the store at `config.root`, creating it if needed, and repairs
     /// whatever a crash left behind.
@@ -70,7 +85,7 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .map_err(OpenError::io(&lock_path))?;
-        if let Err(e) = lock.try_lock() {
+        if let Err(e) = lock_within(&lock, std::time::Duration::from_secs(1)) {
             let source = match e {
                 std::fs::TryLockError::WouldBlock => std::io::Error::new(
                     std::io::ErrorKind::WouldBlock,

@@ -313,15 +313,20 @@ impl Registry {
             None => Some(msg),
         };
         if let Some(msg) = unanswered {
-            let reply = match msg {
-                WriterMsg::Write(_, _, r) | WriterMsg::Seek(_, r) | WriterMsg::Truncate(_, r) => r,
-                WriterMsg::Finish(r) => r,
-            };
-            reply(Err(CosError::InvalidState(
-                "the stream is closed or was never opened".into(),
-            )));
+            answer_closed(msg);
         }
     }
+}
+
+/// The answer to a request for a stream that is closed (or never was).
+fn answer_closed(msg: WriterMsg) {
+    let reply = match msg {
+        WriterMsg::Write(_, _, r) | WriterMsg::Seek(_, r) | WriterMsg::Truncate(_, r) => r,
+        WriterMsg::Finish(r) => r,
+    };
+    reply(Err(CosError::InvalidState(
+        "the stream is closed or was never opened".into(),
+    )));
 }
 
 fn run_writer(id: WriteId, mut session: WriteSession, rx: Receiver<WriterMsg>, loopback: Sender<Msg>) {
@@ -342,10 +347,15 @@ fn run_writer(id: WriteId, mut session: WriteSession, rx: Receiver<WriterMsg>, l
             // A failed write errors its stream for good (the File System
             // Standard calls neither close nor abort after that): discard the
             // session now rather than wait for a page that will not come back.
-            // The temporary file goes before the channel closes, so that
-            // whoever sees the stream closed also sees it cleaned up.
+            // The temporary file goes before the stream reads as closed, so
+            // that whoever sees it closed also sees it cleaned up.
             drop(session);
             let _ = loopback.send(Msg::Discarded(id));
+            // Requests already on their way get the answer of a closed
+            // stream; the channel closes once the registry forgets us.
+            while let Ok(msg) = rx.recv() {
+                answer_closed(msg);
+            }
             return;
         }
     }

@@ -43,3 +43,18 @@ function cosFrameMessage(t, url, id) {
     document.body.appendChild(iframe);
   });
 }
+
+// Windows only: stores `text` from a frame on `origin` (another site),
+// listing this page's origin, which the frame's response authorizes with a
+// Cross-Origin-Storage-Allow-Origin header. Resolves with the hash.
+let cosStoreFrames = 0;
+async function cosStoreFrom(t, origin, text) {
+  const id = `store${++cosStoreFrames}`;
+  const header = `header(Cross-Origin-Storage-Allow-Origin,${location.origin})`;
+  const url = `${origin}/cross-origin-storage/resources/store-frame.html?id=${id}` +
+      `&text=${encodeURIComponent(text)}&list=${encodeURIComponent(location.origin)}` +
+      `&pipe=${encodeURIComponent(header)}`;
+  const stored = await cosFrameMessage(t, url, id);
+  assert_true(stored.ok, `${origin} stored the file: ${stored.name}`);
+  return cosHash(text);
+}

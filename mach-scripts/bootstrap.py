@@ -5,7 +5,6 @@
 """./mach bootstrap: install (Debian/Ubuntu) or check what building Servo needs."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys

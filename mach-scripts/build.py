@@ -7,13 +7,12 @@
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 
 import bootstrap
 import patches
-from common import (ROOT, SHELL_DIR, build_env, cache_dir, die, run, say, target_dir)
+from common import SHELL_DIR, build_env, die, run, say, target_dir
 
 
 def shell_patch_section():

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 
-from common import (PATCHED_DIR, PATCHES_DIR, WEBIDL_DIR, die, output, registry_crate, run,
+from common import (PATCHED_DIR, PATCHES_DIR, WEBIDL_DIR, die, output, registry_crate,
                     say)
 
 # The crates patched/ holds, whether or not a patch touches them yet: the

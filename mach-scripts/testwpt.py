@@ -22,6 +22,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -158,19 +159,32 @@ def read_expectations(test):
     return expected
 
 
-def shell_args_of(doc_root, test):
-    """Extra shell arguments a test of ours asks for with
-    <meta name="servo-cos-args" content="...">, e.g. --cos-consent ask."""
+def servo_cos_meta(doc_root, test, name):
+    """What a test of ours asks of the run with <meta name="servo-cos-NAME"
+    content="...">: "args" (extra shell arguments, e.g. --cos-consent ask) or
+    "public-hash-list" (a file, relative to the test, installed as the
+    profile's Public Hash List)."""
     try:
         with open(os.path.join(doc_root, test), encoding="utf-8", errors="replace") as f:
-            m = re.search(r'<meta name="servo-cos-args" content="([^"]*)">', f.read(4000))
+            m = re.search(rf'<meta name="servo-cos-{name}" content="([^"]*)">', f.read(4000))
     except OSError:
-        return []
-    return m.group(1).split() if m else []
+        return None
+    return m.group(1) if m else None
 
 
-def run_one(binary, hosts_file, test, timeout, extra_args):
+def prepare_profile(doc_root, test, profile):
+    phl = servo_cos_meta(doc_root, test, "public-hash-list")
+    if phl:
+        store = os.path.join(profile, "cross-origin-storage")
+        os.makedirs(store, exist_ok=True)
+        source = os.path.join(os.path.dirname(os.path.join(doc_root, test)), phl)
+        shutil.copy2(source, os.path.join(store, "public-hash-list.txt"))
+
+
+def run_one(binary, doc_root, hosts_file, test, timeout):
+    extra_args = (servo_cos_meta(doc_root, test, "args") or "").split()
     with tempfile.TemporaryDirectory(prefix="wpt-profile-") as profile:
+        prepare_profile(doc_root, test, profile)
         args = [binary, "--headless", "--profile", profile, "--host-file", hosts_file,
                 "--ignore-certificate-errors", "--cos-consent", "allow",
                 "--timeout", str(timeout + 5)]
@@ -292,7 +306,7 @@ def cmd_test_wpt(argv):
                     print(f"SKIP {test} (disabled: {expected['__disabled__'][0]})", flush=True)
                     continue
                 timeout = LONG_TIMEOUT if long_timeout(doc_root, test) else DEFAULT_TIMEOUT
-                result = run_one(binary, hosts_file, test, timeout, shell_args_of(doc_root, test))
+                result = run_one(binary, doc_root, hosts_file, test, timeout)
                 ok, bad = compare(result, expected)
                 passed, failed = passed + ok, failed + bad
                 results[test] = result

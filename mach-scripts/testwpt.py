@@ -161,9 +161,9 @@ def read_expectations(test):
 
 def servo_cos_meta(doc_root, test, name):
     """What a test of ours asks of the run with <meta name="servo-cos-NAME"
-    content="...">: "args" (extra shell arguments, e.g. --cos-consent ask) or
-    "public-hash-list" (a file, relative to the test, installed as the
-    profile's Public Hash List)."""
+    content="...">: "args" (extra shell arguments, e.g. --cos-consent ask),
+    "public-hash-list" or "store-settings" (files, relative to the test,
+    installed as the profile's Public Hash List or store settings)."""
     try:
         with open(os.path.join(doc_root, test), encoding="utf-8", errors="replace") as f:
             m = re.search(rf'<meta name="servo-cos-{name}" content="([^"]*)">', f.read(4000))
@@ -173,12 +173,14 @@ def servo_cos_meta(doc_root, test, name):
 
 
 def prepare_profile(doc_root, test, profile):
-    phl = servo_cos_meta(doc_root, test, "public-hash-list")
-    if phl:
-        store = os.path.join(profile, "cross-origin-storage")
-        os.makedirs(store, exist_ok=True)
-        source = os.path.join(os.path.dirname(os.path.join(doc_root, test)), phl)
-        shutil.copy2(source, os.path.join(store, "public-hash-list.txt"))
+    for meta, name in (("public-hash-list", "public-hash-list.txt"),
+                       ("store-settings", "settings.json")):
+        source = servo_cos_meta(doc_root, test, meta)
+        if source:
+            store = os.path.join(profile, "cross-origin-storage")
+            os.makedirs(store, exist_ok=True)
+            source = os.path.join(os.path.dirname(os.path.join(doc_root, test)), source)
+            shutil.copy2(source, os.path.join(store, name))
 
 
 def run_one(binary, doc_root, hosts_file, test, timeout):

@@ -27,6 +27,8 @@ pub enum OpenError {
         found: i64,
         supported: i64,
     },
+    #[error("the Cross-Origin Storage settings {path} are malformed: {detail}")]
+    Settings { path: PathBuf, detail: String },
     #[error("the Public Hash List {path} is malformed at line {line}: {detail}")]
     PublicHashList {
         path: PathBuf,

@@ -9,6 +9,7 @@
 //! <root>/content-v1/<alg>/<ab>/<cd>/<hex>    one file per entry, named by digest
 //! <root>/tmp/<random>.part                   writes in progress
 //! <root>/public-hash-list.txt                optional Public Hash List
+//! <root>/settings.json                       optional settings (see `Settings`)
 //! ```
 //!
 //! Content paths are built only from a validated [`CosHash`], never from
@@ -24,6 +25,7 @@ pub(crate) const CONTENT_DIR: &str = "content-v1";
 const TMP_DIR: &str = "tmp";
 const INDEX_FILE: &str = "index.sqlite";
 const PHL_FILE: &str = "public-hash-list.txt";
+const SETTINGS_FILE: &str = "settings.json";
 
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -49,6 +51,10 @@ impl Layout {
 
     pub fn content_dir(&self) -> PathBuf {
         self.root.join(CONTENT_DIR)
+    }
+
+    pub fn settings(&self) -> PathBuf {
+        self.root.join(SETTINGS_FILE)
     }
 
     pub fn default_public_hash_list(&self) -> PathBuf {

@@ -55,6 +55,30 @@ pub struct Store {
     repairs: Repairs,
 }
 
+/// What a person may set in `<root>/settings.json` (all optional):
+/// `{"disk_capacity_bytes": N}` sizes the store's budgets (60% of N, an
+/// origin 20% of that) as if its disk held N bytes, to keep Cross-Origin
+/// Storage smaller than the disk allows.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    disk_capacity_bytes: Option<u64>,
+}
+
+impl Settings {
+    fn load(path: &std::path::Path) -> Result<Settings, OpenError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => return Err(OpenError::io(path)(e)),
+        };
+        serde_json::from_str(&text).map_err(|e| OpenError::Settings {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+}
+
 /// Takes the store's lock, waiting up to `patience` for a previous owner
 /// that is exiting (a browser closing, or a child process that inherited
 /// the descriptor for the instant before its exec).
@@ -108,7 +132,8 @@ impl Store {
             Some(path) => PublicHashList::load(&path)?,
             None => PublicHashList::default(),
         };
-        let capacity = match config.disk_capacity {
+        let settings = Settings::load(&layout.settings())?;
+        let capacity = match config.disk_capacity.or(settings.disk_capacity_bytes) {
             Some(bytes) => bytes,
             None => fs4::total_space(layout.root()).map_err(OpenError::io(layout.root()))?,
         };

@@ -102,6 +102,21 @@ fn small_disk(fx: &Fixture, capacity: u64) -> Store {
 }
 
 #[test]
+fn a_settings_file_caps_the_budgets() {
+    let fx = Fixture::new();
+    let mut config = fx.config();
+    config.disk_capacity = None;
+    std::fs::create_dir_all(&config.root).unwrap();
+    std::fs::write(config.root.join("settings.json"), r#"{"disk_capacity_bytes": 1000000}"#).unwrap();
+    let store = Store::open(config.clone()).unwrap();
+    assert_eq!(store.global_budget(), 600_000);
+    drop(store);
+    std::fs::write(config.root.join("settings.json"), r#"{"disk_capacity": 5}"#).unwrap();
+    let err = Store::open(config).err().expect("unknown settings are refused");
+    assert!(err.to_string().contains("settings.json"), "{err}");
+}
+
+#[test]
 fn budgets_derive_from_disk_capacity() {
     let fx = Fixture::new();
     let store = small_disk(&fx, 1_000_000);

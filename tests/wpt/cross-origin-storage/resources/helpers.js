@@ -58,3 +58,12 @@ async function cosStoreFrom(t, origin, text) {
   assert_true(stored.ok, `${origin} stored the file: ${stored.name}`);
   return cosHash(text);
 }
+
+// Windows only: looks `hash` up from a frame on `origin`; resolves with
+// {ok, text} or {ok: false, name}.
+let cosReadFrames = 0;
+function cosReadFrom(t, origin, hash) {
+  const id = `read${++cosReadFrames}`;
+  const url = `${origin}/cross-origin-storage/resources/read-frame.html?id=${id}&hash=${hash.value}`;
+  return cosFrameMessage(t, url, id);
+}

@@ -17,7 +17,6 @@
 //! leaves a complete entry.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -152,12 +151,13 @@ impl WriteSession {
     }
 }
 
-/// Hashes a whole file from its start, `CHUNK` bytes at a time.
+/// Hashes a whole file from its start, `CHUNK` bytes at a time (a write
+/// being verified, or a stored entry).
 pub(crate) fn hash_file(file: &File, mut hasher: Hasher) -> Result<Vec<u8>, CosError> {
     let mut buf = vec![0u8; CHUNK];
     let mut offset = 0u64;
     loop {
-        let n = file.read_at(&mut buf, offset).storage("reading back a write")?;
+        let n = file.read_at(&mut buf, offset).storage("reading a file to hash it")?;
         if n == 0 {
             return Ok(hasher.finalize());
         }
@@ -166,18 +166,10 @@ pub(crate) fn hash_file(file: &File, mut hasher: Hasher) -> Result<Vec<u8>, CosE
     }
 }
 
-/// Hashes the file at `path` (for verification of stored entries).
+/// Whether the file at `path` hashes to `hash` (verification of stored entries).
 pub(crate) fn hash_path(path: &Path, hash: &CosHash) -> Result<bool, CosError> {
-    let mut file = File::open(path).storage("opening an entry")?;
-    let mut hasher = hash.algorithm().hasher();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = file.read(&mut buf).storage("reading an entry")?;
-        if n == 0 {
-            return Ok(hasher.finalize() == hash.digest());
-        }
-        hasher.update(&buf[..n]);
-    }
+    let file = File::open(path).storage("opening an entry")?;
+    Ok(hash_file(&file, hash.algorithm().hasher())? == hash.digest())
 }
 
 /// A write whose bytes hash to its hash, flushed to disk, not yet an entry.

@@ -38,6 +38,8 @@ WPT_RUNNER = "wpt-runner@7.0.0"
 OUR_TESTS = os.path.join(ROOT, "tests", "wpt")
 INFRASTRUCTURE = os.path.join(OUR_TESTS, "infrastructure")
 META = os.path.join(OUR_TESTS, "meta")
+# Expectations for an upstream checkout's cross-origin-storage/ (--wpt-root).
+UPSTREAM_META = os.path.join(OUR_TESTS, "meta-upstream")
 REPORT_DIR = os.path.join(ROOT, "target", "wpt")
 HOSTS = ["web-platform.test", "www.web-platform.test", "www1.web-platform.test",
          "www2.web-platform.test", "not-web-platform.test", "www.not-web-platform.test",
@@ -72,11 +74,38 @@ def tools():
     return python, harness, base
 
 
+# Globals of .any.js tests that the shell cannot run: Servo 0.7.0 has no
+# SharedWorker, and no service worker the runner can drive.
+UNSUPPORTED_GLOBALS = {"sharedworker": ".any.sharedworker.html",
+                       "serviceworker": ".any.serviceworker.html",
+                       "shadowrealm": ".any.shadowrealm.html"}
+
+
 def discover(doc_root, paths):
-    """Test URLs (paths under doc_root) for the files under `paths`."""
-    found = []
+    """Test URLs (paths under doc_root) for the files under `paths`, and the
+    variants skipped because the shell has no such global ([(url, reason)])."""
+    found, skipped = [], []
     for start in paths:
+        variant = None
+        if not os.path.exists(start) and os.path.exists(os.path.join(doc_root, start.lstrip("/"))):
+            start = os.path.join(doc_root, start.lstrip("/"))  # a test path, as wptrunner takes
+        if not os.path.exists(start):
+            # A generated test (x.any.worker.html) names its source (x.any.js).
+            source = re.sub(r"\.(any|any\.worker|window|worker)\.html$",
+                            lambda m: {"window": ".window.js", "worker": ".worker.js"}
+                            .get(m.group(1), ".any.js"), start)
+            for candidate in (source, os.path.join(doc_root, source.lstrip("/"))):
+                if source != start and os.path.isfile(candidate):
+                    variant = os.path.relpath(os.path.join(os.path.dirname(candidate),
+                                                           os.path.basename(start)), doc_root)
+                    start = candidate
+                    break
+            else:
+                die(f"{start}: no such test file or directory")
         start = os.path.abspath(start)
+        if variant:
+            found.append(variant.replace(os.sep, "/"))
+            continue
         walk = [(os.path.dirname(start), [], [os.path.basename(start)])] if os.path.isfile(start) \
             else os.walk(start)
         for directory, dirs, files in walk:
@@ -90,7 +119,11 @@ def discover(doc_root, paths):
                         found.append(base + ".html")
                     if "dedicatedworker" in globals_:
                         found.append(base + ".worker.html")
-                elif name.endswith(".window.js"):
+                    for global_, suffix in UNSUPPORTED_GLOBALS.items():
+                        if global_ in globals_:
+                            skipped.append((rel[: -len(".any.js")] + suffix,
+                                            f"the shell has no {global_} global"))
+                elif name.endswith((".window.js", ".worker.js")):
                     found.append(rel[: -len(".js")] + ".html")
                 elif name.endswith((".html", ".htm")) and "-manual" not in name \
                         and not name.endswith((".any.html", ".window.html")):
@@ -98,7 +131,7 @@ def discover(doc_root, paths):
                               errors="replace") as f:
                         if "/resources/testharness.js" in f.read():
                             found.append(rel)
-    return found
+    return found, skipped
 
 
 def any_globals(path):
@@ -109,14 +142,14 @@ def any_globals(path):
                 names = {g.strip() for g in m.group(1).split(",")}
                 if "default" in names or not names:
                     names |= {"window", "dedicatedworker"}
-                if "worker" in names:
-                    names.add("dedicatedworker")
+                if "worker" in names:  # WPT: every kind of worker
+                    names |= {"dedicatedworker", "sharedworker", "serviceworker"}
                 return names
     return {"window", "dedicatedworker"}
 
 
 def long_timeout(doc_root, test):
-    source = os.path.join(doc_root, re.sub(r"\.(any|any\.worker|window)\.html$", r".\1.js", test)
+    source = os.path.join(doc_root, re.sub(r"\.(any|any\.worker|window|worker)\.html$", r".\1.js", test)
                           .replace(".any.worker.js", ".any.js"))
     try:
         with open(source, encoding="utf-8", errors="replace") as f:
@@ -133,10 +166,10 @@ def url_for(test):
     return f"http://web-platform.test:8000/{test}"
 
 
-def read_expectations(test):
+def read_expectations(meta_dir, test):
     """{None: harness expectation, subtest: expectation}, each a list of
     acceptable statuses, from meta/<test>.ini; missing means OK / PASS."""
-    path = os.path.join(META, test + ".ini")
+    path = os.path.join(meta_dir, test + ".ini")
     expected = {}
     if not os.path.exists(path):
         return expected
@@ -227,8 +260,8 @@ def compare(result, expected):
     return ok, bad
 
 
-def write_expectations(test, result):
-    path = os.path.join(META, test + ".ini")
+def write_expectations(meta_dir, test, result):
+    path = os.path.join(meta_dir, test + ".ini")
     lines = [f"[{os.path.basename(test)}]"]
     if result["status"] != "OK":
         lines.append(f"  expected: {result['status']}  # TODO: say why")
@@ -267,7 +300,8 @@ def write_reports(results, passed, failed):
 
 
 def cmd_test_wpt(argv):
-    """Run web-platform-tests headless ([PATH...] [--wpt-root DIR] [--update-expectations])."""
+    """Run web-platform-tests headless ([PATH...] [--wpt-root DIR] [--metadata DIR]
+    [--update-expectations])."""
     update = "--update-expectations" in argv
     argv = [a for a in argv if a != "--update-expectations"]
     wpt_root = None
@@ -277,13 +311,22 @@ def cmd_test_wpt(argv):
             die("--wpt-root needs a directory", 2)
         wpt_root = os.path.abspath(argv[i + 1])
         argv = argv[:i] + argv[i + 2:]
+    meta_dir = META if wpt_root is None else UPSTREAM_META
+    if "--metadata" in argv:
+        i = argv.index("--metadata")
+        if i + 1 >= len(argv):
+            die("--metadata needs a directory", 2)
+        meta_dir = os.path.abspath(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
     doc_root = wpt_root or OUR_TESTS
     paths = argv or [os.path.join(doc_root, "cross-origin-storage")]
-    python, harness, base = tools()
-    binary = build.build()
-    tests = discover(doc_root, paths)
+    if wpt_root and not os.path.isdir(os.path.join(wpt_root, "resources")):
+        die(f"{wpt_root} is not a WPT checkout (it has no resources/ directory)", 2)
+    tests, skipped = discover(doc_root, paths)
     if not tests:
         die(f"no tests under {', '.join(paths)}")
+    python, harness, base = tools()
+    binary = build.build()
 
     with tempfile.TemporaryDirectory(prefix="wpt-") as scratch:
         settings = {"doc_root": doc_root, "harness_dir": harness,
@@ -302,8 +345,10 @@ def cmd_test_wpt(argv):
                 die("wptserve did not start")
             results = {}
             passed = failed = 0
+            for test, reason in skipped:
+                print(f"SKIP {test} ({reason})", flush=True)
             for test in tests:
-                expected = read_expectations(test)
+                expected = read_expectations(meta_dir, test)
                 if "__disabled__" in expected:
                     print(f"SKIP {test} (disabled: {expected['__disabled__'][0]})", flush=True)
                     continue
@@ -323,7 +368,7 @@ def cmd_test_wpt(argv):
                 if not result["expected"] and result.get("output"):
                     print("       " + result["output"][-800:].replace("\n", "\n       "))
                 if update:
-                    write_expectations(test, result)
+                    write_expectations(meta_dir, test, result)
         finally:
             server.terminate()
             server.wait(timeout=10)

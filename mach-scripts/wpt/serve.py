@@ -9,9 +9,11 @@ Usage: serve.py CONFIG_JSON. Prints "READY" once every port listens.
 
 On top of wptserve's file, .sub and .headers handling, it adds what WPT's
 tools/serve adds: the generated .any.html, .any.worker.html,
-.any.worker.js and .window.html wrappers, and the harness files this
-project provides (testharnessreport.js, testdriver, get-host-info) in place
-of a checkout's own.
+.any.worker.js and .window.html wrappers. For our own suite it serves the
+harness files this project provides (testharnessreport.js, testdriver,
+get-host-info) and testharness.js from npm; for an upstream checkout
+(--wpt-root) it serves the checkout's files unchanged except the two a
+runner always supplies, testharnessreport.js and testdriver-vendor.js.
 """
 
 import json
@@ -65,7 +67,8 @@ def wrapper(doc_root):
         for suffix, source_suffix, kind in ((".any.worker.html", ".any.js", "worker-html"),
                                             (".any.worker.js", ".any.js", "worker-js"),
                                             (".any.html", ".any.js", "window"),
-                                            (".window.html", ".window.js", "window")):
+                                            (".window.html", ".window.js", "window"),
+                                            (".worker.html", ".worker.js", "worker-html")):
             if path.endswith(suffix):
                 source_url = path[: -len(suffix)] + source_suffix
                 break
@@ -81,7 +84,8 @@ def wrapper(doc_root):
                     f'importScripts("{source_url}");\ndone();\n')
             response.headers.set("Content-Type", "text/javascript")
         elif kind == "worker-html":
-            worker_url = path[: -len(".html")] + ".js"
+            worker_url = source_url if source_url.endswith(".worker.js") \
+                else path[: -len(".html")] + ".js"
             body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
                     HARNESS + "<div id=log></div>\n"
                     f'<script>fetch_tests_from_worker(new Worker("{worker_url}"));</script>\n')
@@ -120,8 +124,12 @@ def main():
         ssl={"type": "openssl", "openssl": {"base_path": settings["cert_dir"]}},
     )
     js = "text/javascript"
+    # A checkout's own testharness.js is served as it is (wptrunner does the
+    # same); our suite, which has no copy, gets the npm package's.
     routes = [("GET", f"/resources/{name}", static(os.path.join(settings["harness_dir"], name), js))
-              for name in ("testharness.js", "idlharness.js", "webidl2.js")]
+              for name in ("testharness.js", "idlharness.js", "webidl2.js")
+              if not (settings["upstream"]
+                      and os.path.isfile(os.path.join(doc_root, "resources", name)))]
     ours = settings["infrastructure_dir"]
     routes += [("GET", "/resources/testharnessreport.js",
                 static(os.path.join(ours, "resources", "testharnessreport.js"), js)),
@@ -133,7 +141,8 @@ def main():
                    ("*", "/common/*", handlers.file_handler)]
     generated = wrapper(doc_root)
     routes += [("GET", pattern, generated)
-               for pattern in ("*.any.html", "*.any.worker.html", "*.any.worker.js", "*.window.html")]
+               for pattern in ("*.any.html", "*.any.worker.html", "*.any.worker.js", "*.window.html",
+                               "*.worker.html")]
     routes += default_routes.routes
 
     # Our common/ files live beside the runner, not in the tests' root.

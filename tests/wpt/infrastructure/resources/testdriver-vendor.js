@@ -9,11 +9,17 @@
 // STATE", which sets how it answers Cross-Origin Storage consent prompts.
 (function () {
   "use strict";
-  window.test_driver_internal = {
-    click: function (element) {
+  // Added to the object testdriver.js made, as WPT's vendor files do: an
+  // upstream testdriver.js keeps its defaults for what we do not drive.
+  var internal = window.test_driver_internal || (window.test_driver_internal = {});
+  Object.assign(internal, {
+    in_automation: true,
+    // `coords` is the in-view centre testdriver.js computed (WPT's passes it
+    // too); clicking there reaches the element unless something covers it.
+    click: function (element, coords) {
       var rect = element.getBoundingClientRect();
-      var x = rect.left + rect.width / 2;
-      var y = rect.top + rect.height / 2;
+      var x = coords ? coords.x : rect.left + rect.width / 2;
+      var y = coords ? coords.y : rect.top + rect.height / 2;
       var clicked = new Promise(function (resolve) {
         element.addEventListener("click", function () { resolve(); }, { once: true });
       });
@@ -23,7 +29,9 @@
     // Only the Cross-Origin Storage consent is a permission here: "granted"
     // or "denied" answers every later prompt of the run, "prompt" leaves
     // prompts unanswered (denied, headless).
-    set_permission: function (descriptor, state) {
+    set_permission: function (params, context) {
+      var descriptor = params && params.descriptor;
+      var state = params && params.state;
       if (!descriptor || descriptor.name !== "cross-origin-storage") {
         return Promise.reject(new Error(
             "servo-cos's test_driver.set_permission knows only 'cross-origin-storage'"));
@@ -33,5 +41,5 @@
       // the page's next lookup needs the answer.
       return new Promise(function (resolve) { setTimeout(resolve, 100); });
     },
-  };
+  });
 })();

@@ -10,7 +10,9 @@
     /** Clicks `element` with a real (trusted) click. */
     click: function (element) {
       element.scrollIntoView({ behavior: "instant", block: "center", inline: "center" });
-      return window.test_driver_internal.click(element);
+      var rect = element.getBoundingClientRect();
+      return window.test_driver_internal.click(
+          element, { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
     },
     /** Gives the page user activation (a real click on a new button), then runs `action`. */
     bless: function (intent, action) {
@@ -28,7 +30,10 @@
     },
     /** Sets a permission, as a user answering a prompt would. */
     set_permission: function (descriptor, state, context) {
-      return window.test_driver_internal.set_permission(descriptor, state, context);
+      // The same call WPT's own testdriver.js makes, so that
+      // testdriver-vendor.js serves an upstream checkout unchanged.
+      return window.test_driver_internal.set_permission({ descriptor: descriptor, state: state },
+                                                        context);
     },
   };
 })();

@@ -22,8 +22,9 @@ import os
 import re
 import sys
 import time
+import uuid
 
-from wptserve import handlers, server
+from wptserve import handlers, server, stash
 from wptserve import routes as default_routes
 from wptserve.config import ConfigBuilder
 
@@ -151,7 +152,9 @@ def main():
         common = handlers.FileHandler(base_path=common_root, url_base="/")
         routes = [r if r[1] != "/common/*" else ("*", "/common/*", common) for r in routes]
 
-    with builder as config:
+    # The stash Python handlers share across requests and ports (WPT's
+    # common/dispatcher/ remote contexts, for one), as WPT's server runs it.
+    with builder as config, stash.StashServer(("127.0.0.1", 0), authkey=uuid.uuid4().hex):
         servers = []
         for scheme, ports in config.ports.items():
             for port in ports:

@@ -13,6 +13,7 @@ mod error;
 mod hash;
 mod msg;
 mod origin;
+pub mod policy;
 
 pub use error::CosError;
 pub use hash::{CosHash, HashAlgorithm, Hasher};

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 import uuid
@@ -109,6 +110,10 @@ def static(path, content_type):
 
 
 def main():
+    # `./mach test-wpt` stops the server with SIGTERM: leave through the
+    # `with` blocks so that the stash's manager process exits too (an orphan
+    # would hold the runner's output open).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with open(sys.argv[1]) as f:
         settings = json.load(f)
     doc_root = settings["doc_root"]
@@ -173,6 +178,9 @@ def main():
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+        finally:
+            for httpd in servers:
+                httpd.stop()
 
 
 if __name__ == "__main__":

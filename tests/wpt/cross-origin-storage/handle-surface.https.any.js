@@ -9,7 +9,18 @@ promise_test(async (t) => {
   assert_equals(await handle.queryPermission(), "granted");
   assert_equals(await handle.queryPermission({ mode: "readwrite" }), "granted");
   assert_equals(await handle.requestPermission(), "granted");
-}, "move() and remove() are refused; permissions are granted");
+}, "move() and remove() are refused; a create handle is granted read and write");
+
+promise_test(async (t) => {
+  const stored = await cosStore(cosUniqueText("read-only"));
+  const handle = await navigator.crossOriginStorage.getFileHandle(
+      { algorithm: "SHA-256", value: stored.name });
+  assert_equals(await handle.queryPermission({ mode: "read" }), "granted");
+  assert_equals(await handle.requestPermission({ mode: "read" }), "granted");
+  assert_equals(await handle.queryPermission({ mode: "readwrite" }), "denied");
+  assert_equals(await handle.requestPermission({ mode: "readwrite" }), "denied");
+  await promise_rejects_dom(t, "NotAllowedError", handle.createWritable());
+}, "a read request's handle is granted read, denied write, and cannot be written through");
 
 promise_test(async () => {
   const a = await cosStore(cosUniqueText("a"));

@@ -29,8 +29,13 @@ async function cosStore(data, options = {}) {
 
 // Windows only: loads `url` in an iframe (removed at the end of test `t`)
 // and resolves with the first message the frame posts whose `id` is `id`.
-function cosFrameMessage(t, url, id) {
+// The iframe delegates the "cross-origin-storage" feature (its default
+// allowlist is 'self') unless `allow` says otherwise.
+function cosFrameMessage(t, url, id, allow = "cross-origin-storage") {
   const iframe = document.createElement("iframe");
+  if (allow !== null) {
+    iframe.allow = allow;
+  }
   iframe.src = url;
   t.add_cleanup(() => iframe.remove());
   return new Promise((resolve) => {

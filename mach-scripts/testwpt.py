@@ -260,15 +260,40 @@ def compare(result, expected):
     return ok, bad
 
 
+def old_reasons(path):
+    """{(subtest or None, status): comment} from an expectations file, so that
+    rewriting it keeps the reason given for an expectation that still holds."""
+    reasons = {}
+    if not os.path.exists(path):
+        return reasons
+    current = None
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            line, _, comment = raw.rstrip("\n").partition("#")
+            text = line.strip()
+            if text.startswith("[") and text.endswith("]"):
+                depth = len(line) - len(line.lstrip())
+                current = None if depth == 0 else text[1:-1].replace("\\]", "]")
+            elif text.startswith("expected:") and comment.strip():
+                reasons[(current, text[len("expected:"):].strip())] = comment.strip()
+    return reasons
+
+
 def write_expectations(meta_dir, test, result):
     path = os.path.join(meta_dir, test + ".ini")
+    reasons = old_reasons(path)
+
+    def expectation(subtest, status, indent):
+        why = reasons.get((subtest, status), "TODO: say why")
+        return f"{indent}expected: {status}  # {why}"
+
     lines = [f"[{os.path.basename(test)}]"]
     if result["status"] != "OK":
-        lines.append(f"  expected: {result['status']}  # TODO: say why")
+        lines.append(expectation(None, result["status"], "  "))
     for sub in result["subtests"]:
         if sub["status"] != "PASS":
             name = sub["name"].replace("]", "\\]")
-            lines += [f"  [{name}]", f"    expected: {sub['status']}  # TODO: say why"]
+            lines += [f"  [{name}]", expectation(sub["name"], sub["status"], "    ")]
     if len(lines) == 1:
         if os.path.exists(path):
             os.remove(path)

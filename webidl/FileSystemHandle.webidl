@@ -22,7 +22,7 @@ dictionary FileSystemRemoveOptions {
   boolean recursive = false;
 };
 
-[Exposed=(Window,Worker), SecureContext, Pref="dom_cross_origin_storage_enabled"]
+[Exposed=(Window,Worker), SecureContext, Serializable, Pref="dom_cross_origin_storage_enabled"]
 interface FileSystemHandle {
   readonly attribute FileSystemHandleKind kind;
   readonly attribute USVString name;
@@ -40,7 +40,9 @@ dictionary FileSystemCreateWritableOptions {
   boolean keepExistingData = false;
 };
 
-[Exposed=(Window,Worker), SecureContext, Pref="dom_cross_origin_storage_enabled"]
+// Serializable as the File System Standard says; every handle Cross-Origin
+// Storage hands out is a file handle, which is where serialization lives.
+[Exposed=(Window,Worker), SecureContext, Serializable, Pref="dom_cross_origin_storage_enabled"]
 interface FileSystemFileHandle : FileSystemHandle {
   Promise<File> getFile();
   Promise<FileSystemWritableFileStream> createWritable(optional FileSystemCreateWritableOptions options = {});

@@ -136,6 +136,12 @@ def main():
               for name in ("testharness.js", "idlharness.js", "webidl2.js")
               if not (settings["upstream"]
                       and os.path.isfile(os.path.join(doc_root, "resources", name)))]
+    # WPT's own server answers /resources/WebIDLParser.js (a placeholder in
+    # the checkout) with the WebIDL parser, resources/webidl2/webidl2.js.
+    parser = os.path.join(doc_root, "resources", "webidl2", "webidl2.js")
+    if not (settings["upstream"] and os.path.isfile(parser)):
+        parser = os.path.join(settings["harness_dir"], "webidl2.js")
+    routes.insert(0, ("GET", "/resources/WebIDLParser.js", static(parser, js)))
     ours = settings["infrastructure_dir"]
     routes += [("GET", "/resources/testharnessreport.js",
                 static(os.path.join(ours, "resources", "testharnessreport.js"), js)),

@@ -58,6 +58,17 @@ def title(metas):
     return f"<title>{titles[0]}</title>\n" if titles else ""
 
 
+def global_object(kind):
+    """`self.GLOBAL`, which WPT's server defines in every generated .any.js
+    wrapper so that a test can ask which global it runs in."""
+    is_window, is_worker = ("true", "false") if kind == "Window" else ("false", "true")
+    return ("self.GLOBAL = {\n"
+            f"  isWindow: function() {{ return {is_window}; }},\n"
+            f"  isWorker: function() {{ return {is_worker}; }},\n"
+            "  isShadowRealm: function() { return false; },\n"
+            "};\n")
+
+
 HARNESS = ('<script src="/resources/testharness.js"></script>\n'
            '<script src="/resources/testharnessreport.js"></script>\n')
 
@@ -82,7 +93,8 @@ def wrapper(doc_root):
         metas = meta(source)
         if kind == "worker-js":
             imports = "".join(f'importScripts("{v}");\n' for k, v in metas if k == "script")
-            body = ('importScripts("/resources/testharness.js");\n' + imports +
+            body = (global_object("Worker") + 'importScripts("/resources/testharness.js");\n' +
+                    imports +
                     f'importScripts("{source_url}");\ndone();\n')
             response.headers.set("Content-Type", "text/javascript")
         elif kind == "worker-html":
@@ -94,6 +106,7 @@ def wrapper(doc_root):
             response.headers.set("Content-Type", "text/html")
         else:
             body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
+                    "<script>\n" + global_object("Window") + "</script>\n" +
                     HARNESS + script_tags(metas) + "<div id=log></div>\n" +
                     f'<script src="{source_url}"></script>\n')
             response.headers.set("Content-Type", "text/html")

@@ -166,29 +166,33 @@ def url_for(test):
     return f"http://web-platform.test:8000/{test}"
 
 
-def read_expectations(meta_dir, test):
-    """{None: harness expectation, subtest: expectation}, each a list of
-    acceptable statuses, from meta/<test>.ini; missing means OK / PASS."""
-    path = os.path.join(meta_dir, test + ".ini")
-    expected = {}
+def ini_entries(path):
+    """(subtest or None, key, value, comment) for each `key: value` line of a
+    wptrunner expectations file; nothing if there is no file."""
     if not os.path.exists(path):
-        return expected
+        return
     current = None
     with open(path, encoding="utf-8") as f:
         for raw in f:
-            line = raw.split("#", 1)[0].rstrip()
-            if not line.strip():
-                continue
-            depth = len(line) - len(line.lstrip())
+            line, _, comment = raw.rstrip("\n").partition("#")
             text = line.strip()
             if text.startswith("[") and text.endswith("]"):
+                depth = len(line) - len(line.lstrip())
                 current = None if depth == 0 else text[1:-1].replace("\\]", "]")
-            elif text.startswith("expected:"):
-                value = text[len("expected:"):].strip()
-                values = [v.strip() for v in value.strip("[]").split(",")]
-                expected[current] = values
-            elif text.startswith("disabled:"):
-                expected["__disabled__"] = [text[len("disabled:"):].strip()]
+            elif ":" in text:
+                key, _, value = text.partition(":")
+                yield current, key.strip(), value.strip(), comment.strip()
+
+
+def read_expectations(meta_dir, test):
+    """{None: harness expectation, subtest: expectation}, each a list of
+    acceptable statuses, from meta/<test>.ini; missing means OK / PASS."""
+    expected = {}
+    for subtest, key, value, _ in ini_entries(os.path.join(meta_dir, test + ".ini")):
+        if key == "expected":
+            expected[subtest] = [v.strip() for v in value.strip("[]").split(",")]
+        elif key == "disabled":
+            expected["__disabled__"] = [value]
     return expected
 
 
@@ -263,20 +267,8 @@ def compare(result, expected):
 def old_reasons(path):
     """{(subtest or None, status): comment} from an expectations file, so that
     rewriting it keeps the reason given for an expectation that still holds."""
-    reasons = {}
-    if not os.path.exists(path):
-        return reasons
-    current = None
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            line, _, comment = raw.rstrip("\n").partition("#")
-            text = line.strip()
-            if text.startswith("[") and text.endswith("]"):
-                depth = len(line) - len(line.lstrip())
-                current = None if depth == 0 else text[1:-1].replace("\\]", "]")
-            elif text.startswith("expected:") and comment.strip():
-                reasons[(current, text[len("expected:"):].strip())] = comment.strip()
-    return reasons
+    return {(subtest, value): comment for subtest, key, value, comment in ini_entries(path)
+            if key == "expected" and comment}
 
 
 def write_expectations(meta_dir, test, result):

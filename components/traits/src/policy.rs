@@ -157,6 +157,9 @@ pub struct WorkerInheritance {
     pub allowed: bool,
     /// "Obtain the COS scope ceiling" of the owner.
     pub scope_ceiling: Vec<Origin>,
+    /// The site of the owner's top-level document, which the probe budget
+    /// charges; `None` when it is not known (the worker's own site is used).
+    pub top_level_site: Option<crate::Site>,
 }
 
 /// The allowlist that `Permissions-Policy` header values give the feature,

@@ -54,8 +54,15 @@ impl ServoDelegate for ConsentPrompt {
             request.storing_sites().join(", ")
         );
         if let Some(allowed) = self.answer.get() {
-            eprintln!("servo-cos: {question} — {}", if allowed { "allowed" } else { "denied" });
-            return if allowed { request.allow() } else { request.deny() };
+            eprintln!(
+                "servo-cos: {question} — {}",
+                if allowed { "allowed" } else { "denied" }
+            );
+            return if allowed {
+                request.allow()
+            } else {
+                request.deny()
+            };
         }
         if !self.interactive {
             eprintln!("servo-cos: {question} — denied (no one to ask; see --cos-consent)");
@@ -91,16 +98,16 @@ impl WebViewDelegate for Delegate {
     }
 
     fn show_console_message(&self, _webview: WebView, _level: ConsoleLogLevel, message: String) {
-        if self.print_console &&
-            let Some(point) = message.strip_prefix(TESTDRIVER_CLICK)
+        if self.print_console
+            && let Some(point) = message.strip_prefix(TESTDRIVER_CLICK)
         {
             let mut coordinates = point.split(' ').filter_map(|c| c.parse::<f32>().ok());
             if let (Some(x), Some(y)) = (coordinates.next(), coordinates.next()) {
                 self.pending_clicks.borrow_mut().push((x, y));
             }
         }
-        if self.print_console &&
-            let Some(state) = message.strip_prefix(TESTDRIVER_CONSENT)
+        if self.print_console
+            && let Some(state) = message.strip_prefix(TESTDRIVER_CONSENT)
         {
             self.consent_answer.set(match state.trim() {
                 "granted" => Some(true),

@@ -111,7 +111,10 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
             click(&webview, x, y);
         }
         if Instant::now() >= deadline {
-            eprintln!("servo-cos: timed out after {:?} ({})", args.timeout, args.url);
+            eprintln!(
+                "servo-cos: timed out after {:?} ({})",
+                args.timeout, args.url
+            );
             break 2;
         }
         waker.wait(Duration::from_millis(10));

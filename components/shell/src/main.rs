@@ -81,7 +81,9 @@ fn parse_args() -> Result<Args, String> {
             "--cos-consent" => {
                 let policy = value("--cos-consent")?;
                 if !["ask", "allow", "deny"].contains(&policy.as_str()) {
-                    return Err(format!("--cos-consent is ask, allow or deny, not '{policy}'"));
+                    return Err(format!(
+                        "--cos-consent is ask, allow or deny, not '{policy}'"
+                    ));
                 }
                 parsed.consent = policy;
             },

@@ -78,8 +78,13 @@ impl ApplicationHandler<Wake> for App {
         else {
             return;
         };
-        let attributes = Window::default_attributes().with_title(format!("servo-cos — {}", args.url));
-        let window = Rc::new(event_loop.create_window(attributes).expect("creating a window"));
+        let attributes =
+            Window::default_attributes().with_title(format!("servo-cos — {}", args.url));
+        let window = Rc::new(
+            event_loop
+                .create_window(attributes)
+                .expect("creating a window"),
+        );
         let display_handle = event_loop.display_handle().expect("a display handle");
         let window_handle = window.window_handle().expect("a window handle");
         let rendering_context = Rc::new(
@@ -145,7 +150,8 @@ impl ApplicationHandler<Wake> for App {
             WindowEvent::CursorMoved { position, .. } => {
                 let point = DevicePoint::new(position.x as f32, position.y as f32);
                 state.cursor.set(point);
-                webview.notify_input_event(InputEvent::MouseMove(MouseMoveEvent::new(point.into())));
+                webview
+                    .notify_input_event(InputEvent::MouseMove(MouseMoveEvent::new(point.into())));
             },
             WindowEvent::MouseInput {
                 state: button_state,

@@ -59,7 +59,8 @@ impl ReadTicket {
         }
         let file = File::open(&self.path).storage("opening an entry")?;
         let mut buf = vec![0u8; (end - offset) as usize];
-        file.read_exact_at(&mut buf, offset).storage("reading an entry")?;
+        file.read_exact_at(&mut buf, offset)
+            .storage("reading an entry")?;
         Ok(buf)
     }
 }
@@ -146,7 +147,12 @@ impl Store {
 
     /// Counts a cross-site lookup of `hash` against `top_site`'s budget of
     /// distinct hashes per window. `false`: over budget.
-    fn charge_probe(&mut self, top_site: &Site, hash: &CosHash, now: u64) -> Result<bool, CosError> {
+    fn charge_probe(
+        &mut self,
+        top_site: &Site,
+        hash: &CosHash,
+        now: u64,
+    ) -> Result<bool, CosError> {
         let since = now.saturating_sub(self.config.probe_window.as_millis() as u64);
         let (seen, count) = self.index.probes_since(top_site, hash, since)?;
         if !seen && count >= u64::from(self.config.probe_budget) {
@@ -201,7 +207,13 @@ impl Store {
     /// Reads up to `len` bytes at `offset`, verifying the whole file first
     /// if this process has not yet. (The storage thread does the same work
     /// off its own thread.)
-    pub fn read(&mut self, hash: &CosHash, origin: &Origin, offset: u64, len: u32) -> Result<Vec<u8>, CosError> {
+    pub fn read(
+        &mut self,
+        hash: &CosHash,
+        origin: &Origin,
+        offset: u64,
+        len: u32,
+    ) -> Result<Vec<u8>, CosError> {
         let ticket = self.authorize_read(hash, origin)?;
         if ticket.needs_verification {
             let ok = ticket.verify()?;
@@ -210,4 +222,3 @@ impl Store {
         ticket.read(offset, len)
     }
 }
-

@@ -138,14 +138,17 @@ impl Index {
                 detail: check,
             });
         }
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
         // WAL with synchronous=NORMAL: commits survive a crash of the
         // browser without an fsync each (lookups write the probe log and
         // attribution, and must stay fast). A power cut may lose the last
         // commits; recovery then finds a content file without its row and
         // removes it, which is the old state.
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(corrupt)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(corrupt)?;
         let mut index = Index { conn };
         index.migrate(version).map_err(corrupt)?;
         Ok(index)
@@ -165,9 +168,11 @@ impl Index {
     pub fn device_secret(&self) -> Result<[u8; 32], CosError> {
         let existing: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'device_secret'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'device_secret'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .storage("reading the device secret")?;
         if let Some(secret) = existing.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
@@ -199,7 +204,9 @@ impl Index {
     pub fn entries(&self) -> Result<Vec<EntryRow>, CosError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY created, id"))
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries ORDER BY created, id"
+            ))
             .storage("listing entries")?;
         let rows = stmt
             .query_map([], entry_from_row)
@@ -228,7 +235,12 @@ impl Index {
                 "INSERT INTO entries (algorithm, digest, size, created) VALUES (?1, ?2, ?3, ?4)",
             )
             .and_then(|mut s| {
-                s.execute(params![algorithm_name(hash), hash.digest(), size as i64, now as i64])
+                s.execute(params![
+                    algorithm_name(hash),
+                    hash.digest(),
+                    size as i64,
+                    now as i64
+                ])
             })
             .storage("inserting an entry")?;
         Ok(self.conn.last_insert_rowid())
@@ -267,7 +279,12 @@ impl Index {
                  ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
             )
             .and_then(|mut s| {
-                s.execute(params![id, origin.as_str(), origin.site().as_str(), now as i64])
+                s.execute(params![
+                    id,
+                    origin.as_str(),
+                    origin.site().as_str(),
+                    now as i64
+                ])
             })
             .storage("recording a storing origin")?;
         Ok(())
@@ -292,9 +309,11 @@ impl Index {
 
     pub fn listed_count(&self, id: i64) -> Result<usize, CosError> {
         self.conn
-            .query_row("SELECT COUNT(*) FROM listed WHERE entry = ?1", params![id], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT COUNT(*) FROM listed WHERE entry = ?1",
+                params![id],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n as usize)
             .storage("counting the origins list")
     }
@@ -325,7 +344,12 @@ impl Index {
                  ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
             )
             .and_then(|mut s| {
-                s.execute(params![id, origin.as_str(), origin.site().as_str(), now as i64])
+                s.execute(params![
+                    id,
+                    origin.as_str(),
+                    origin.site().as_str(),
+                    now as i64
+                ])
             })
             .and_then(|_| {
                 self.conn
@@ -378,7 +402,9 @@ impl Index {
     /// Bytes on disk: each entry once.
     pub fn total_usage(&self) -> Result<u64, CosError> {
         self.conn
-            .query_row("SELECT COALESCE(SUM(size), 0) FROM entries", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COALESCE(SUM(size), 0) FROM entries", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .storage("computing the store's usage")
     }
@@ -393,7 +419,9 @@ impl Index {
         let tx = self.conn.transaction().storage("revoking an origin")?;
         let touched: Vec<i64> = {
             let mut stmt = tx
-                .prepare(&format!("SELECT DISTINCT entry FROM storers WHERE {filter}"))
+                .prepare(&format!(
+                    "SELECT DISTINCT entry FROM storers WHERE {filter}"
+                ))
                 .storage("revoking an origin")?;
             stmt.query_map(params![key], |r| r.get(0))
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -461,7 +489,9 @@ impl Index {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM probes WHERE top_site = ?1 AND at >= ?2")
             .and_then(|mut s| {
-                s.query_row(params![top_site.as_str(), since as i64], |r| r.get::<_, i64>(0))
+                s.query_row(params![top_site.as_str(), since as i64], |r| {
+                    r.get::<_, i64>(0)
+                })
             })
             .storage("reading the probe log")?;
         Ok((seen, count as u64))
@@ -481,9 +511,10 @@ impl Index {
 
     pub fn forget_probes(&self, top_site: Option<&Site>, before: u64) -> Result<(), CosError> {
         match top_site {
-            Some(site) => self
-                .conn
-                .execute("DELETE FROM probes WHERE top_site = ?1", params![site.as_str()]),
+            Some(site) => self.conn.execute(
+                "DELETE FROM probes WHERE top_site = ?1",
+                params![site.as_str()],
+            ),
             None => self
                 .conn
                 .execute("DELETE FROM probes WHERE at < ?1", params![before as i64]),
@@ -529,7 +560,9 @@ impl Index {
         &mut self,
         f: impl FnOnce(&Index) -> Result<T, CosError>,
     ) -> Result<T, CosError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").storage("starting a transaction")?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .storage("starting a transaction")?;
         match f(self) {
             Ok(value) => {
                 self.conn.execute_batch("COMMIT").storage("committing")?;

@@ -83,7 +83,11 @@ mod tests {
         let layout = Layout::new("/profile/cos");
         let hash = CosHash::of(HashAlgorithm::Sha512, b"x");
         let hex = hash.value();
-        let expected = format!("/profile/cos/content-v1/sha512/{}/{}/{hex}", &hex[0..2], &hex[2..4]);
+        let expected = format!(
+            "/profile/cos/content-v1/sha512/{}/{}/{hex}",
+            &hex[0..2],
+            &hex[2..4]
+        );
         assert_eq!(layout.content_path(&hash), Path::new(&expected));
     }
 }

@@ -73,8 +73,8 @@ impl PublicHashList {
             let Some(algorithm) = section else {
                 continue;
             };
-            let hash = CosHash::parse(algorithm.name(), line)
-                .map_err(|e| (number, e.dom_message()))?;
+            let hash =
+                CosHash::parse(algorithm.name(), line).map_err(|e| (number, e.dom_message()))?;
             lists[slot(algorithm)].push(hash.digest().to_vec());
         }
         let mut phl = PublicHashList::default();
@@ -123,7 +123,9 @@ mod tests {
 
     #[test]
     fn finds_exactly_the_listed_hashes() {
-        let listed: Vec<CosHash> = (0..500).map(|i| h(HashAlgorithm::Sha256, &i.to_string())).collect();
+        let listed: Vec<CosHash> = (0..500)
+            .map(|i| h(HashAlgorithm::Sha256, &i.to_string()))
+            .collect();
         let mut text = String::from("// Public Hash List\n// ===BEGIN SHA-256===\n");
         for hash in listed.iter().rev() {
             text.push_str(&hash.value());

@@ -20,7 +20,9 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use cos_traits::{CosError, CosHash, Hasher, MAX_FILE_SIZE, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins};
+use cos_traits::{
+    CosError, CosHash, Hasher, MAX_FILE_SIZE, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins,
+};
 
 use crate::Store;
 use crate::error::StorageContext;
@@ -47,7 +49,11 @@ pub struct WriteSession {
 }
 
 impl WriteSession {
-    pub(crate) fn create(layout: &Layout, hash: CosHash, limit: u64) -> Result<WriteSession, CosError> {
+    pub(crate) fn create(
+        layout: &Layout,
+        hash: CosHash,
+        limit: u64,
+    ) -> Result<WriteSession, CosError> {
         let temp = TempFile::create(&layout.tmp_dir())?;
         Ok(WriteSession {
             hasher: Some(hash.algorithm().hasher()),
@@ -157,7 +163,9 @@ pub(crate) fn hash_file(file: &File, mut hasher: Hasher) -> Result<Vec<u8>, CosE
     let mut buf = vec![0u8; CHUNK];
     let mut offset = 0u64;
     loop {
-        let n = file.read_at(&mut buf, offset).storage("reading a file to hash it")?;
+        let n = file
+            .read_at(&mut buf, offset)
+            .storage("reading a file to hash it")?;
         if n == 0 {
             return Ok(hasher.finalize());
         }

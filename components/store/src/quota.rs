@@ -66,7 +66,11 @@ impl Store {
             return Ok(());
         }
         for row in self.index.entries_by_last_use()? {
-            log::info!("Cross-Origin Storage: evicting {} ({} bytes) to make room", row.hash, row.size);
+            log::info!(
+                "Cross-Origin Storage: evicting {} ({} bytes) to make room",
+                row.hash,
+                row.size
+            );
             self.delete_entry(&row)?;
             used -= row.size;
             if used + size <= budget {

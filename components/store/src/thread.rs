@@ -37,7 +37,10 @@ enum Msg {
     /// A write thread gave up its session after a failed request.
     Discarded(WriteId),
     /// A reader thread hashed an entry for the first time.
-    Verified { ticket: ReadTicket, ok: bool },
+    Verified {
+        ticket: ReadTicket,
+        ok: bool,
+    },
     Exit(Sender<()>),
 }
 
@@ -57,7 +60,9 @@ impl StoreSender {
         if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply)))
             && let Msg::Request(_, reply) = e.into_inner()
         {
-            reply(Err(CosError::Storage("the storage thread has exited".into())));
+            reply(Err(CosError::Storage(
+                "the storage thread has exited".into(),
+            )));
         }
     }
 
@@ -219,7 +224,11 @@ impl Registry {
                 hash,
                 origin,
                 top_site,
-            } => reply(store.lookup(&hash, &origin, &top_site).map(CosResponse::Lookup)),
+            } => reply(
+                store
+                    .lookup(&hash, &origin, &top_site)
+                    .map(CosResponse::Lookup),
+            ),
             CosRequest::Read {
                 hash,
                 origin,
@@ -262,12 +271,18 @@ impl Registry {
                 requesting_site,
                 hash,
                 decision,
-            } => reply(done(store.record_consent(&requesting_site, hash.as_ref(), decision))),
+            } => reply(done(store.record_consent(
+                &requesting_site,
+                hash.as_ref(),
+                decision,
+            ))),
             CosRequest::SetConsentPolicy(policy) => {
                 store.set_consent_policy(policy);
                 reply(Ok(CosResponse::Done));
             },
-            CosRequest::ClearOrigin { origin } => reply(done(store.clear_origin(&origin).map(drop))),
+            CosRequest::ClearOrigin { origin } => {
+                reply(done(store.clear_origin(&origin).map(drop)))
+            },
             CosRequest::ClearSite { site } => reply(done(store.clear_site(&site).map(drop))),
             CosRequest::RemoveEntry { hash } => reply(done(store.remove_entry(&hash))),
             CosRequest::ClearAll => reply(done(store.clear_all())),
@@ -303,9 +318,10 @@ impl Registry {
 
     fn forward(&mut self, id: WriteId, msg: WriterMsg) {
         let finishing = matches!(msg, WriterMsg::Finish(_));
-        let writer = self.writers.get_mut(&id).and_then(|w| {
-            if finishing { w.tx.take() } else { w.tx.clone() }
-        });
+        let writer = self
+            .writers
+            .get_mut(&id)
+            .and_then(|w| if finishing { w.tx.take() } else { w.tx.clone() });
         // A write thread that has ended (after `Finish` or a failure) no
         // longer receives: its requests are answered here.
         let unanswered = match writer {
@@ -329,7 +345,12 @@ fn answer_closed(msg: WriterMsg) {
     )));
 }
 
-fn run_writer(id: WriteId, mut session: WriteSession, rx: Receiver<WriterMsg>, loopback: Sender<Msg>) {
+fn run_writer(
+    id: WriteId,
+    mut session: WriteSession,
+    rx: Receiver<WriterMsg>,
+    loopback: Sender<Msg>,
+) {
     while let Ok(msg) = rx.recv() {
         let (result, reply) = match msg {
             WriterMsg::Write(position, bytes, reply) => (session.write(position, &bytes), reply),

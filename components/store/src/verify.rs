@@ -66,7 +66,10 @@ impl Store {
             if intact {
                 indexed.insert(path);
             } else {
-                log::warn!("Cross-Origin Storage: {} lost its bytes; dropping it", row.hash);
+                log::warn!(
+                    "Cross-Origin Storage: {} lost its bytes; dropping it",
+                    row.hash
+                );
                 self.delete_entry(&row)?;
                 repairs.entries_dropped.push(row.hash);
             }
@@ -96,7 +99,10 @@ impl Store {
                 self.verified.insert(row.id);
                 repairs.entries_verified += 1;
             } else {
-                log::warn!("Cross-Origin Storage: {} failed verification; dropping it", row.hash);
+                log::warn!(
+                    "Cross-Origin Storage: {} failed verification; dropping it",
+                    row.hash
+                );
                 self.delete_entry(&row)?;
                 repairs.entries_dropped.push(row.hash);
             }

@@ -16,11 +16,21 @@ fn clearing_an_origin_revokes_it_and_deletes_only_orphans() {
     let mut store = fx.open();
     let (a, b) = (origin("https://a.example"), origin("https://b.example"));
     let c = origin("https://c.example");
-    put(&mut store, &a, b"only a", RequestedOrigins::from_list(&["https://c.example"]).unwrap())
-        .unwrap();
+    put(
+        &mut store,
+        &a,
+        b"only a",
+        RequestedOrigins::from_list(&["https://c.example"]).unwrap(),
+    )
+    .unwrap();
     put(&mut store, &a, b"a and b", RequestedOrigins::SameSite).unwrap();
-    put(&mut store, &b, b"a and b", RequestedOrigins::from_list(&["https://a.example"]).unwrap())
-        .unwrap();
+    put(
+        &mut store,
+        &b,
+        b"a and b",
+        RequestedOrigins::from_list(&["https://a.example"]).unwrap(),
+    )
+    .unwrap();
     assert!(found(get(&mut store, &c, &sha256(b"only a"))));
 
     assert_eq!(store.clear_origin(&a).unwrap(), 1);
@@ -39,9 +49,27 @@ fn clearing_an_origin_revokes_it_and_deletes_only_orphans() {
 fn clearing_a_site_clears_all_its_origins() {
     let fx = Fixture::new();
     let mut store = fx.open();
-    put(&mut store, &origin("https://www.a.example"), b"1", RequestedOrigins::SameSite).unwrap();
-    put(&mut store, &origin("https://cdn.a.example"), b"2", RequestedOrigins::SameSite).unwrap();
-    put(&mut store, &origin("https://b.example"), b"3", RequestedOrigins::SameSite).unwrap();
+    put(
+        &mut store,
+        &origin("https://www.a.example"),
+        b"1",
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
+    put(
+        &mut store,
+        &origin("https://cdn.a.example"),
+        b"2",
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
+    put(
+        &mut store,
+        &origin("https://b.example"),
+        b"3",
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
     assert_eq!(store.clear_site(&site("https://a.example")).unwrap(), 2);
     assert_eq!(store.list().unwrap().len(), 1);
 }
@@ -58,7 +86,11 @@ fn removing_an_entry_and_clearing_everything() {
     assert!(!found(get(&mut store, &a, &sha256(b"1"))));
     store.clear_all().unwrap();
     assert!(store.list().unwrap().is_empty());
-    assert!(files_under(store.layout().root()).iter().all(|p| !p.starts_with(store.layout().content_dir())));
+    assert!(
+        files_under(store.layout().root())
+            .iter()
+            .all(|p| !p.starts_with(store.layout().content_dir()))
+    );
     // The store works after being wiped.
     put(&mut store, &a, b"3", RequestedOrigins::SameSite).unwrap();
     assert!(found(get(&mut store, &a, &sha256(b"3"))));
@@ -76,7 +108,8 @@ fn cross_site_disclosure_asks_once_per_requesting_site() {
     let mut store = asking_store(&fx);
     let a = origin("https://a.example");
     let b = origin("https://www.b.example");
-    let listed = RequestedOrigins::from_list(&["https://www.b.example", "https://b.example"]).unwrap();
+    let listed =
+        RequestedOrigins::from_list(&["https://www.b.example", "https://b.example"]).unwrap();
     put(&mut store, &a, b"model", listed.clone()).unwrap();
     put(&mut store, &a, b"other", listed).unwrap();
     match get(&mut store, &b, &sha256(b"model")).unwrap() {
@@ -89,12 +122,22 @@ fn cross_site_disclosure_asks_once_per_requesting_site() {
     }
     // Not disclosed yet: no attribution recorded.
     assert!(store.list().unwrap()[0].read_by.is_empty());
-    store.record_consent(b.site(), None, ConsentDecision::Allow).unwrap();
+    store
+        .record_consent(b.site(), None, ConsentDecision::Allow)
+        .unwrap();
     assert!(found(get(&mut store, &b, &sha256(b"model"))));
     // The decision covers the site's other origins and other entries.
-    assert!(found(get(&mut store, &origin("https://b.example"), &sha256(b"other"))));
+    assert!(found(get(
+        &mut store,
+        &origin("https://b.example"),
+        &sha256(b"other")
+    )));
     // Same-site readers are never asked.
-    assert!(found(get(&mut store, &origin("https://www.a.example"), &sha256(b"model"))));
+    assert!(found(get(
+        &mut store,
+        &origin("https://www.a.example"),
+        &sha256(b"model")
+    )));
 }
 
 #[test]
@@ -109,12 +152,23 @@ fn a_denial_is_an_ordinary_not_found() {
     store
         .record_consent(b.site(), Some(&sha256(b"model")), ConsentDecision::Deny)
         .unwrap();
-    assert_eq!(get(&mut store, &b, &sha256(b"model")), Err(CosError::NotFound));
+    assert_eq!(
+        get(&mut store, &b, &sha256(b"model")),
+        Err(CosError::NotFound)
+    );
     // Per-entry decisions leave other entries to be asked about.
-    assert!(matches!(get(&mut store, &b, &sha256(b"other")), Ok(LookupOutcome::NeedsConsent(_))));
+    assert!(matches!(
+        get(&mut store, &b, &sha256(b"other")),
+        Ok(LookupOutcome::NeedsConsent(_))
+    ));
     // A per-entry decision outranks the site-wide one.
-    store.record_consent(b.site(), None, ConsentDecision::Allow).unwrap();
-    assert_eq!(get(&mut store, &b, &sha256(b"model")), Err(CosError::NotFound));
+    store
+        .record_consent(b.site(), None, ConsentDecision::Allow)
+        .unwrap();
+    assert_eq!(
+        get(&mut store, &b, &sha256(b"model")),
+        Err(CosError::NotFound)
+    );
     assert!(found(get(&mut store, &b, &sha256(b"other"))));
 }
 
@@ -124,8 +178,16 @@ fn the_policy_can_deny_all_cross_site_disclosure() {
     let mut store = asking_store(&fx);
     let a = origin("https://a.example");
     let b = origin("https://b.example");
-    put(&mut store, &a, b"m", RequestedOrigins::from_list(&["https://b.example"]).unwrap()).unwrap();
-    store.record_consent(b.site(), None, ConsentDecision::Allow).unwrap();
+    put(
+        &mut store,
+        &a,
+        b"m",
+        RequestedOrigins::from_list(&["https://b.example"]).unwrap(),
+    )
+    .unwrap();
+    store
+        .record_consent(b.site(), None, ConsentDecision::Allow)
+        .unwrap();
     store.set_consent_policy(ConsentPolicy::Deny);
     assert_eq!(get(&mut store, &b, &sha256(b"m")), Err(CosError::NotFound));
     assert!(found(get(&mut store, &a, &sha256(b"m"))));
@@ -138,15 +200,31 @@ fn consent_decisions_persist_and_are_cleared_with_the_site() {
     let b = origin("https://b.example");
     {
         let mut store = asking_store(&fx);
-        put(&mut store, &a, b"m", RequestedOrigins::from_list(&["https://b.example"]).unwrap())
+        put(
+            &mut store,
+            &a,
+            b"m",
+            RequestedOrigins::from_list(&["https://b.example"]).unwrap(),
+        )
+        .unwrap();
+        store
+            .record_consent(b.site(), None, ConsentDecision::Allow)
             .unwrap();
-        store.record_consent(b.site(), None, ConsentDecision::Allow).unwrap();
     }
     let mut store = asking_store(&fx);
     assert!(found(get(&mut store, &b, &sha256(b"m"))));
     store.clear_site(b.site()).unwrap();
     // Clearing took b off the list as well; listed again, it is asked anew.
     assert_eq!(get(&mut store, &b, &sha256(b"m")), Err(CosError::NotFound));
-    put(&mut store, &a, b"m", RequestedOrigins::from_list(&["https://b.example"]).unwrap()).unwrap();
-    assert!(matches!(get(&mut store, &b, &sha256(b"m")), Ok(LookupOutcome::NeedsConsent(_))));
+    put(
+        &mut store,
+        &a,
+        b"m",
+        RequestedOrigins::from_list(&["https://b.example"]).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        get(&mut store, &b, &sha256(b"m")),
+        Ok(LookupOutcome::NeedsConsent(_))
+    ));
 }

@@ -29,7 +29,13 @@ fn populated() -> Fixture {
     let mut store = fx.open();
     let a = origin("https://a.example");
     let b = origin("https://b.example");
-    put(&mut store, &a, b"model", RequestedOrigins::from_list(&["https://b.example"]).unwrap()).unwrap();
+    put(
+        &mut store,
+        &a,
+        b"model",
+        RequestedOrigins::from_list(&["https://b.example"]).unwrap(),
+    )
+    .unwrap();
     put(&mut store, &b, b"b only", RequestedOrigins::SameSite).unwrap();
     get(&mut store, &b, &sha256(b"model")).unwrap();
     fx
@@ -57,7 +63,10 @@ fn clear_site_and_rm() {
     let fx = populated();
     let out = cos_store(&fx, &["clear-site", "b.example"]);
     assert!(out.status.success());
-    assert_eq!(stdout(&out).trim(), "cleared https://b.example: 1 entries deleted");
+    assert_eq!(
+        stdout(&out).trim(),
+        "cleared https://b.example: 1 entries deleted"
+    );
     let out = cos_store(&fx, &["rm", &sha256(b"model").value()]);
     assert!(out.status.success(), "{:?}", out);
     let out = cos_store(&fx, &["rm", &sha256(b"model").value()]);
@@ -74,7 +83,11 @@ fn verify_fails_on_damaged_entries() {
     std::fs::write(&path, b"MODEL").unwrap();
     let out = cos_store(&fx, &["verify"]);
     assert!(!out.status.success());
-    assert!(stdout(&out).contains("1 entries verified, 1 dropped"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 entries verified, 1 dropped"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

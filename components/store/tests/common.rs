@@ -75,7 +75,12 @@ impl Fixture {
 }
 
 /// Writes `bytes` as `origin` in one piece and publishes.
-pub fn put(store: &mut Store, origin: &Origin, bytes: &[u8], requested: RequestedOrigins) -> Result<(), CosError> {
+pub fn put(
+    store: &mut Store,
+    origin: &Origin,
+    bytes: &[u8],
+    requested: RequestedOrigins,
+) -> Result<(), CosError> {
     put_as(store, origin, &sha256(bytes), bytes, requested)
 }
 

@@ -28,7 +28,9 @@ fn crash_child() {
     let mut config = StoreConfig::new(root);
     config.disk_capacity = Some(1 << 40);
     let mut store = Store::open(config).unwrap();
-    let origins: Vec<_> = (0..3).map(|i| origin(&format!("https://w{i}.example"))).collect();
+    let origins: Vec<_> = (0..3)
+        .map(|i| origin(&format!("https://w{i}.example")))
+        .collect();
     for round in 0u64.. {
         // Sizes from a few bytes to a few MiB, so kills land in every phase:
         // spooling, hashing, fsync, rename, commit. Some hashes repeat, so
@@ -43,10 +45,14 @@ fn crash_child() {
         }
         if round % 5 == 0 {
             // Seek back and rewrite a piece, forcing a re-hash at finish.
-            session.write(Some(0), &bytes[..bytes.len().min(100)]).unwrap();
+            session
+                .write(Some(0), &bytes[..bytes.len().min(100)])
+                .unwrap();
         }
         let verified = session.finish().unwrap();
-        store.publish(verified, origin, &RequestedOrigins::SameSite).unwrap();
+        store
+            .publish(verified, origin, &RequestedOrigins::SameSite)
+            .unwrap();
         if round % 7 == 0 {
             store.clear_origin(&origins[0]).unwrap();
         }
@@ -86,7 +92,10 @@ fn killing_a_writer_never_leaves_a_partial_entry() {
         assert!(files_under(&store.layout().tmp_dir()).is_empty());
         let entries = store.list().unwrap();
         // Every indexed entry has its file, and nothing else is there.
-        let mut expected: Vec<_> = entries.iter().map(|e| store.layout().content_path(&e.hash)).collect();
+        let mut expected: Vec<_> = entries
+            .iter()
+            .map(|e| store.layout().content_path(&e.hash))
+            .collect();
         let mut actual = files_under(&store.layout().content_dir());
         expected.sort();
         actual.sort();
@@ -96,7 +105,10 @@ fn killing_a_writer_never_leaves_a_partial_entry() {
         assert!(report.entries_dropped.is_empty(), "{report:?}");
         assert_eq!(report.entries_verified, entries.len());
         for entry in &entries {
-            assert!(!entry.stored_by.is_empty(), "an entry with no storing origin");
+            assert!(
+                !entry.stored_by.is_empty(),
+                "an entry with no storing origin"
+            );
         }
         entries_seen += entries.len();
     }

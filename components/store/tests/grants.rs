@@ -23,7 +23,11 @@ fn storing_origin_and_same_site_origins_read() {
     put(&mut store, &a, b"x", RequestedOrigins::SameSite).unwrap();
     let h = sha256(b"x");
     assert!(found(get(&mut store, &a, &h)));
-    assert!(found(get(&mut store, &origin("https://cdn.a.example:8443"), &h)));
+    assert!(found(get(
+        &mut store,
+        &origin("https://cdn.a.example:8443"),
+        &h
+    )));
     assert!(found(get(&mut store, &origin("https://a.example"), &h)));
     // Other sites, including the http scheme of the same domain, do not.
     assert!(!found(get(&mut store, &origin("https://b.example"), &h)));
@@ -39,8 +43,16 @@ fn listed_origins_read_and_unlisted_do_not() {
     let h = sha256(b"x");
     assert!(found(get(&mut store, &origin("http://localhost:9000"), &h)));
     // The list names origins, not sites.
-    assert!(!found(get(&mut store, &origin("http://localhost:9001"), &h)));
-    assert!(!found(get(&mut store, &origin("http://127.0.0.2:8000"), &h)));
+    assert!(!found(get(
+        &mut store,
+        &origin("http://localhost:9001"),
+        &h
+    )));
+    assert!(!found(get(
+        &mut store,
+        &origin("http://127.0.0.2:8000"),
+        &h
+    )));
 }
 
 #[test]
@@ -51,7 +63,10 @@ fn global_flag_discloses_only_hashes_on_the_public_hash_list() {
     let phl = fx.dir.path().join("phl.txt");
     std::fs::write(
         &phl,
-        format!("// ===BEGIN SHA-256===\n{}\n// ===END SHA-256===\n", sha256(&on_list).value()),
+        format!(
+            "// ===BEGIN SHA-256===\n{}\n// ===END SHA-256===\n",
+            sha256(&on_list).value()
+        ),
     )
     .unwrap();
     let mut config = fx.config();
@@ -79,14 +94,28 @@ fn the_default_public_hash_list_lives_in_the_store() {
     .unwrap();
     let mut store = fx.open();
     assert_eq!(store.public_hash_list().len(), 1);
-    put(&mut store, &origin("https://a.example"), &bytes, RequestedOrigins::Global).unwrap();
-    assert!(found(get(&mut store, &origin("https://b.example"), &sha256(&bytes))));
+    put(
+        &mut store,
+        &origin("https://a.example"),
+        &bytes,
+        RequestedOrigins::Global,
+    )
+    .unwrap();
+    assert!(found(get(
+        &mut store,
+        &origin("https://b.example"),
+        &sha256(&bytes)
+    )));
 }
 
 fn greasy_store(fx: &Fixture, hashes: &[&[u8]]) -> Store {
     let phl = fx.dir.path().join("phl.txt");
     let lines: Vec<String> = hashes.iter().map(|b| sha256(b).value()).collect();
-    std::fs::write(&phl, format!("// ===BEGIN SHA-256===\n{}\n", lines.join("\n"))).unwrap();
+    std::fs::write(
+        &phl,
+        format!("// ===BEGIN SHA-256===\n{}\n", lines.join("\n")),
+    )
+    .unwrap();
     let mut config = fx.config();
     config.public_hash_list = Some(phl);
     config.grease_basis_points = 10_000; // every eligible lookup
@@ -109,8 +138,16 @@ fn grease_withholds_small_global_entries_only_from_global_readers() {
     assert!(found(get(&mut store, &stranger, &sha256(&large))));
     // Never for storers, their sites, or listed origins.
     assert!(found(get(&mut store, &a, &sha256(&small))));
-    assert!(found(get(&mut store, &origin("https://www.a.example"), &sha256(&small))));
-    assert!(found(get(&mut store, &origin("https://listed.example"), &sha256(&small))));
+    assert!(found(get(
+        &mut store,
+        &origin("https://www.a.example"),
+        &sha256(&small)
+    )));
+    assert!(found(get(
+        &mut store,
+        &origin("https://listed.example"),
+        &sha256(&small)
+    )));
 }
 
 #[test]
@@ -128,10 +165,17 @@ fn grants_only_widen() {
     assert!(found(get(&mut store, &listed, &h)));
     // Any writer with the bytes may widen the list.
     put(&mut store, &b, b"x", list(&["https://second.example"])).unwrap();
-    assert!(found(get(&mut store, &origin("https://second.example"), &h)));
+    assert!(found(get(
+        &mut store,
+        &origin("https://second.example"),
+        &h
+    )));
     let entry = &store.list().unwrap()[0];
     assert!(entry.globally_disclosable);
-    assert_eq!(entry.listed_origins, vec![listed, origin("https://second.example")]);
+    assert_eq!(
+        entry.listed_origins,
+        vec![listed, origin("https://second.example")]
+    );
 }
 
 #[test]
@@ -141,19 +185,37 @@ fn the_origins_list_is_capped_cumulatively() {
     let a = origin("https://a.example");
     let first: Vec<String> = (0..60).map(|i| format!("https://p{i}.example")).collect();
     let second: Vec<String> = (40..120).map(|i| format!("https://p{i}.example")).collect();
-    put(&mut store, &a, b"x", RequestedOrigins::from_list(&first).unwrap()).unwrap();
+    put(
+        &mut store,
+        &a,
+        b"x",
+        RequestedOrigins::from_list(&first).unwrap(),
+    )
+    .unwrap();
     // 20 of the second list are already there, 40 fit, 20 are dropped, and
     // the write still succeeds.
     let mut session = store.begin_write(sha256(b"x"), &a).unwrap();
     session.write(None, b"x").unwrap();
     let published = store
-        .publish(session.finish().unwrap(), &a, &RequestedOrigins::from_list(&second).unwrap())
+        .publish(
+            session.finish().unwrap(),
+            &a,
+            &RequestedOrigins::from_list(&second).unwrap(),
+        )
         .unwrap();
     assert_eq!(published.origins_dropped, 20);
     let entry = &store.list().unwrap()[0];
     assert_eq!(entry.listed_origins.len(), MAX_ORIGINS_LIST_LENGTH);
-    assert!(found(get(&mut store, &origin("https://p99.example"), &sha256(b"x"))));
-    assert!(!found(get(&mut store, &origin("https://p100.example"), &sha256(b"x"))));
+    assert!(found(get(
+        &mut store,
+        &origin("https://p99.example"),
+        &sha256(b"x")
+    )));
+    assert!(!found(get(
+        &mut store,
+        &origin("https://p100.example"),
+        &sha256(b"x")
+    )));
 }
 
 #[test]
@@ -162,8 +224,20 @@ fn every_refusal_is_the_same_error() {
     let mut store = greasy_store(&fx, &[b"greased"]);
     let a = origin("https://a.example");
     let b = origin("https://b.example");
-    put(&mut store, &a, b"same-site only", RequestedOrigins::SameSite).unwrap();
-    put(&mut store, &a, b"global, not on the PHL", RequestedOrigins::Global).unwrap();
+    put(
+        &mut store,
+        &a,
+        b"same-site only",
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
+    put(
+        &mut store,
+        &a,
+        b"global, not on the PHL",
+        RequestedOrigins::Global,
+    )
+    .unwrap();
     put(&mut store, &a, b"greased", RequestedOrigins::Global).unwrap();
     let mut writing = store.begin_write(sha256(b"in progress"), &a).unwrap();
     writing.write(None, b"in progress").unwrap();
@@ -195,7 +269,10 @@ fn reading_bytes_needs_a_disclosure_first() {
     assert_eq!(store.read(&h, &b, 0, 10), Err(CosError::NotFound));
     assert!(found(get(&mut store, &b, &h)));
     assert_eq!(store.read(&h, &b, 0, 10).unwrap(), b"x");
-    assert_eq!(store.read(&h, &origin("https://c.example"), 0, 10), Err(CosError::NotFound));
+    assert_eq!(
+        store.read(&h, &origin("https://c.example"), 0, 10),
+        Err(CosError::NotFound)
+    );
 }
 
 #[test]
@@ -213,6 +290,9 @@ fn reads_are_attributed() {
     assert_eq!(entry.stored_by[0].origin, a);
     assert_eq!(entry.read_by.len(), 1);
     let read = &entry.read_by[0];
-    assert_eq!((read.origin.clone(), read.count, read.last - read.first), (b, 2, 5000));
+    assert_eq!(
+        (read.origin.clone(), read.count, read.last - read.first),
+        (b, 2, 5000)
+    );
     assert_eq!(entry.last_read, Some(read.last));
 }

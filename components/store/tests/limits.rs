@@ -36,16 +36,32 @@ fn cross_site_lookups_are_limited_in_distinct_hashes_per_window() {
         assert!(found(get(&mut store, &prober, &sha256(&i.to_le_bytes()))));
     }
     // 16 distinct hashes spent; a present, visible 17th reads as absent.
-    assert!(!found(get(&mut store, &prober, &sha256(&6u32.to_le_bytes()))));
+    assert!(!found(get(
+        &mut store,
+        &prober,
+        &sha256(&6u32.to_le_bytes())
+    )));
     // Repeats of counted hashes stay free.
-    assert!(found(get(&mut store, &prober, &sha256(&0u32.to_le_bytes()))));
+    assert!(found(get(
+        &mut store,
+        &prober,
+        &sha256(&0u32.to_le_bytes())
+    )));
     // The budget is per top-level site: the same origin embedded under
     // another top-level site has its own.
     let elsewhere = site("https://news.example");
-    assert!(store.lookup(&sha256(&6u32.to_le_bytes()), &prober, &elsewhere).is_ok());
+    assert!(
+        store
+            .lookup(&sha256(&6u32.to_le_bytes()), &prober, &elsewhere)
+            .is_ok()
+    );
     // A window later, the budget is back.
     fx.clock.advance(DAY + 1);
-    assert!(found(get(&mut store, &prober, &sha256(&7u32.to_le_bytes()))));
+    assert!(found(get(
+        &mut store,
+        &prober,
+        &sha256(&7u32.to_le_bytes())
+    )));
 }
 
 #[test]
@@ -56,11 +72,21 @@ fn storers_and_creates_are_never_charged() {
     for i in 0..40u32 {
         put(&mut store, &a, &i.to_le_bytes(), RequestedOrigins::SameSite).unwrap();
         assert!(found(get(&mut store, &a, &sha256(&i.to_le_bytes()))));
-        assert!(found(get(&mut store, &origin("https://www.a.example"), &sha256(&i.to_le_bytes()))));
+        assert!(found(get(
+            &mut store,
+            &origin("https://www.a.example"),
+            &sha256(&i.to_le_bytes())
+        )));
     }
     // None of that spent a.example's budget on a cross-site entry.
     let b = origin("https://b.example");
-    put(&mut store, &b, b"b's", RequestedOrigins::from_list(&["https://a.example"]).unwrap()).unwrap();
+    put(
+        &mut store,
+        &b,
+        b"b's",
+        RequestedOrigins::from_list(&["https://a.example"]).unwrap(),
+    )
+    .unwrap();
     assert!(found(get(&mut store, &a, &sha256(b"b's"))));
 }
 
@@ -107,12 +133,18 @@ fn a_settings_file_caps_the_budgets() {
     let mut config = fx.config();
     config.disk_capacity = None;
     std::fs::create_dir_all(&config.root).unwrap();
-    std::fs::write(config.root.join("settings.json"), r#"{"disk_capacity_bytes": 1000000}"#).unwrap();
+    std::fs::write(
+        config.root.join("settings.json"),
+        r#"{"disk_capacity_bytes": 1000000}"#,
+    )
+    .unwrap();
     let store = Store::open(config.clone()).unwrap();
     assert_eq!(store.global_budget(), 600_000);
     drop(store);
     std::fs::write(config.root.join("settings.json"), r#"{"disk_capacity": 5}"#).unwrap();
-    let err = Store::open(config).err().expect("unknown settings are refused");
+    let err = Store::open(config)
+        .err()
+        .expect("unknown settings are refused");
     assert!(err.to_string().contains("settings.json"), "{err}");
 }
 
@@ -129,15 +161,36 @@ fn an_origin_over_its_budget_gets_quota_exceeded() {
     let fx = Fixture::new();
     let mut store = small_disk(&fx, 1_000_000); // 120 000 bytes per origin
     let a = origin("https://a.example");
-    put(&mut store, &a, &vec![1; 100_000], RequestedOrigins::SameSite).unwrap();
+    put(
+        &mut store,
+        &a,
+        &vec![1; 100_000],
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
     // The write that crosses the line fails as it is written.
     let big = vec![2; 30_000];
     let mut session = store.begin_write(sha256(&big), &a).unwrap();
-    assert!(matches!(session.write(None, &big), Err(CosError::QuotaExceeded(_))));
+    assert!(matches!(
+        session.write(None, &big),
+        Err(CosError::QuotaExceeded(_))
+    ));
     // Identical rewrites are free.
-    put(&mut store, &a, &vec![1; 100_000], RequestedOrigins::SameSite).unwrap();
+    put(
+        &mut store,
+        &a,
+        &vec![1; 100_000],
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
     // Other origins have their own budget.
-    put(&mut store, &origin("https://b.example"), &big, RequestedOrigins::SameSite).unwrap();
+    put(
+        &mut store,
+        &origin("https://b.example"),
+        &big,
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -167,8 +220,12 @@ fn publication_rechecks_the_budget() {
     let mut wy = store.begin_write(sha256(&y), &a).unwrap();
     wx.write(None, &x).unwrap();
     wy.write(None, &y).unwrap();
-    store.publish(wx.finish().unwrap(), &a, &RequestedOrigins::SameSite).unwrap();
-    let err = store.publish(wy.finish().unwrap(), &a, &RequestedOrigins::SameSite).unwrap_err();
+    store
+        .publish(wx.finish().unwrap(), &a, &RequestedOrigins::SameSite)
+        .unwrap();
+    let err = store
+        .publish(wy.finish().unwrap(), &a, &RequestedOrigins::SameSite)
+        .unwrap_err();
     assert_eq!(err.dom_name(), "QuotaExceededError");
     assert_eq!(files_under(&store.layout().content_dir()).len(), 1);
     assert!(files_under(&store.layout().tmp_dir()).is_empty());
@@ -181,15 +238,29 @@ fn a_full_store_evicts_the_least_recently_read() {
     let entries: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 55_000]).collect();
     for (i, bytes) in entries.iter().enumerate() {
         fx.clock.advance(1000);
-        put(&mut store, &origin(&format!("https://s{i}.example")), bytes, RequestedOrigins::SameSite)
-            .unwrap();
+        put(
+            &mut store,
+            &origin(&format!("https://s{i}.example")),
+            bytes,
+            RequestedOrigins::SameSite,
+        )
+        .unwrap();
     }
     // Read the oldest, so the second oldest is now least recently used.
     fx.clock.advance(1000);
-    assert!(found(get(&mut store, &origin("https://s0.example"), &sha256(&entries[0]))));
+    assert!(found(get(
+        &mut store,
+        &origin("https://s0.example"),
+        &sha256(&entries[0])
+    )));
     fx.clock.advance(1000);
-    put(&mut store, &origin("https://s5.example"), &vec![5; 55_000], RequestedOrigins::SameSite)
-        .unwrap();
+    put(
+        &mut store,
+        &origin("https://s5.example"),
+        &vec![5; 55_000],
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
     let left: Vec<_> = store.list().unwrap().into_iter().map(|e| e.hash).collect();
     assert_eq!(left.len(), 5);
     assert!(!left.contains(&sha256(&entries[1])));

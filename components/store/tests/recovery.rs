@@ -79,10 +79,16 @@ fn corrupted_bytes_are_never_served() {
     std::fs::write(&path, b"ORIGINAL").unwrap();
     let mut store = fx.open();
     assert!(store.repairs().entries_dropped.is_empty());
-    assert_eq!(store.read(&sha256(b"original"), &a, 0, 100), Err(CosError::NotFound));
+    assert_eq!(
+        store.read(&sha256(b"original"), &a, 0, 100),
+        Err(CosError::NotFound)
+    );
     assert!(!found(get(&mut store, &a, &sha256(b"original"))));
     assert!(!path.exists());
-    assert_eq!(store.read(&sha256(b"second"), &a, 0, 100).unwrap(), b"second");
+    assert_eq!(
+        store.read(&sha256(b"second"), &a, 0, 100).unwrap(),
+        b"second"
+    );
 }
 
 #[test]
@@ -104,12 +110,20 @@ fn a_corrupt_index_is_an_error_naming_the_file_and_is_left_alone() {
     let fx = Fixture::new();
     let index = {
         let mut store = fx.open();
-        put(&mut store, &origin("https://a.example"), b"x", RequestedOrigins::SameSite).unwrap();
+        put(
+            &mut store,
+            &origin("https://a.example"),
+            b"x",
+            RequestedOrigins::SameSite,
+        )
+        .unwrap();
         store.layout().index()
     };
     let garbage = vec![0x5au8; 8192];
     std::fs::write(&index, &garbage).unwrap();
-    let err = Store::open(fx.config()).err().expect("a corrupt index does not open");
+    let err = Store::open(fx.config())
+        .err()
+        .expect("a corrupt index does not open");
     assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains(index.to_str().unwrap()), "{err}");
     assert_eq!(std::fs::read(&index).unwrap(), garbage);
@@ -123,9 +137,12 @@ fn a_newer_schema_is_an_error_and_is_left_alone() {
     let index = fx.open().layout().index();
     {
         let conn = rusqlite::Connection::open(&index).unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
     }
-    let err = Store::open(fx.config()).err().expect("a newer schema does not open");
+    let err = Store::open(fx.config())
+        .err()
+        .expect("a newer schema does not open");
     assert!(
         matches!(err, OpenError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
         "{err:?}"
@@ -137,7 +154,9 @@ fn a_newer_schema_is_an_error_and_is_left_alone() {
 fn one_process_owns_a_store_at_a_time() {
     let fx = Fixture::new();
     let _first = fx.open();
-    let err = Store::open(fx.config()).err().expect("a second owner is refused");
+    let err = Store::open(fx.config())
+        .err()
+        .expect("a second owner is refused");
     assert!(err.to_string().contains("another process"), "{err}");
 }
 
@@ -149,5 +168,8 @@ fn a_malformed_public_hash_list_names_its_line() {
     let mut config = fx.config();
     config.public_hash_list = Some(phl);
     let err = Store::open(config).err().unwrap();
-    assert!(matches!(err, OpenError::PublicHashList { line: 2, .. }), "{err:?}");
+    assert!(
+        matches!(err, OpenError::PublicHashList { line: 2, .. }),
+        "{err:?}"
+    );
 }

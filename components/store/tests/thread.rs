@@ -15,7 +15,12 @@ use cos_traits::{
     CosError, CosHash, CosRequest, CosResponse, LookupOutcome, Origin, RequestedOrigins, WriteId,
 };
 
-fn begin(chan: &StoreSender, hash: &CosHash, origin: &Origin, requested: RequestedOrigins) -> WriteId {
+fn begin(
+    chan: &StoreSender,
+    hash: &CosHash,
+    origin: &Origin,
+    requested: RequestedOrigins,
+) -> WriteId {
     match chan.call(CosRequest::BeginWrite {
         hash: hash.clone(),
         origin: origin.clone(),
@@ -26,7 +31,12 @@ fn begin(chan: &StoreSender, hash: &CosHash, origin: &Origin, requested: Request
     }
 }
 
-fn write_all(chan: &StoreSender, origin: &Origin, bytes: &[u8], requested: RequestedOrigins) -> Result<CosResponse, CosError> {
+fn write_all(
+    chan: &StoreSender,
+    origin: &Origin,
+    bytes: &[u8],
+    requested: RequestedOrigins,
+) -> Result<CosResponse, CosError> {
     let id = begin(chan, &sha256(bytes), origin, requested);
     for chunk in bytes.chunks(64 * 1024) {
         chan.call(CosRequest::Write {
@@ -66,11 +76,19 @@ fn many_writers_and_readers_at_once() {
                 write_all(&chan, &me, &own, RequestedOrigins::SameSite).unwrap();
                 // A liar among the writers changes nothing for the others.
                 let id = begin(&chan, &sha256(&shared), &me, RequestedOrigins::Global);
-                chan.call(CosRequest::Write { id, position: None, bytes: b"lies".to_vec() }).unwrap();
+                chan.call(CosRequest::Write {
+                    id,
+                    position: None,
+                    bytes: b"lies".to_vec(),
+                })
+                .unwrap();
                 assert_eq!(chan.call(CosRequest::Finish { id }), Err(CosError::Data));
                 // Read back both.
                 for bytes in [&shared, &own] {
-                    assert!(matches!(lookup(&chan, &me, &sha256(bytes)), Ok(CosResponse::Lookup(LookupOutcome::Found(_)))));
+                    assert!(matches!(
+                        lookup(&chan, &me, &sha256(bytes)),
+                        Ok(CosResponse::Lookup(LookupOutcome::Found(_)))
+                    ));
                     let mut got = Vec::new();
                     loop {
                         match chan.call(CosRequest::Read {
@@ -102,7 +120,10 @@ fn many_writers_and_readers_at_once() {
     assert_eq!(entries.len(), 9);
     let shared_entry = entries.iter().find(|e| e.hash == sha256(&shared)).unwrap();
     assert_eq!(shared_entry.stored_by.len(), 8);
-    assert!(!shared_entry.globally_disclosable, "a failed write widened nothing");
+    assert!(
+        !shared_entry.globally_disclosable,
+        "a failed write widened nothing"
+    );
 }
 
 #[test]
@@ -116,19 +137,38 @@ fn lookups_are_answered_while_a_large_write_hashes() {
     // 48 MiB written out of order, so finishing re-reads and hashes it all.
     let big = vec![3u8; 48 << 20];
     let id = begin(&chan, &sha256(&big), &a, RequestedOrigins::SameSite);
-    chan.call(CosRequest::Write { id, position: Some(1), bytes: big[1..].to_vec() }).unwrap();
-    chan.call(CosRequest::Write { id, position: Some(0), bytes: big[..1].to_vec() }).unwrap();
+    chan.call(CosRequest::Write {
+        id,
+        position: Some(1),
+        bytes: big[1..].to_vec(),
+    })
+    .unwrap();
+    chan.call(CosRequest::Write {
+        id,
+        position: Some(0),
+        bytes: big[..1].to_vec(),
+    })
+    .unwrap();
 
     let (tx, rx) = mpsc::channel();
     let finish_tx = tx.clone();
-    chan.send(CosRequest::Finish { id }, move |r| finish_tx.send(("finish", r)).unwrap());
+    chan.send(CosRequest::Finish { id }, move |r| {
+        finish_tx.send(("finish", r)).unwrap()
+    });
     chan.send(
-        CosRequest::Lookup { hash: sha256(b"small"), origin: a.clone(), top_site: a.site().clone() },
+        CosRequest::Lookup {
+            hash: sha256(b"small"),
+            origin: a.clone(),
+            top_site: a.site().clone(),
+        },
         move |r| tx.send(("lookup", r)).unwrap(),
     );
     let (first, result) = rx.recv().unwrap();
     assert_eq!(first, "lookup", "the lookup waited for hashing");
-    assert!(matches!(result, Ok(CosResponse::Lookup(LookupOutcome::Found(_)))));
+    assert!(matches!(
+        result,
+        Ok(CosResponse::Lookup(LookupOutcome::Found(_)))
+    ));
     let (second, result) = rx.recv().unwrap();
     assert_eq!(second, "finish");
     assert!(matches!(result, Ok(CosResponse::Stored { .. })));
@@ -141,19 +181,37 @@ fn closed_and_unknown_streams_are_invalid_state() {
     let chan = thread.sender();
     let a = origin("https://a.example");
     let id = begin(&chan, &sha256(b""), &a, RequestedOrigins::SameSite);
-    assert!(matches!(chan.call(CosRequest::Finish { id }), Ok(CosResponse::Stored { .. })));
+    assert!(matches!(
+        chan.call(CosRequest::Finish { id }),
+        Ok(CosResponse::Stored { .. })
+    ));
     for request in [
-        CosRequest::Write { id, position: None, bytes: vec![1] },
+        CosRequest::Write {
+            id,
+            position: None,
+            bytes: vec![1],
+        },
         CosRequest::Finish { id },
-        CosRequest::Seek { id: WriteId(999), position: 0 },
+        CosRequest::Seek {
+            id: WriteId(999),
+            position: 0,
+        },
     ] {
         assert!(matches!(chan.call(request), Err(CosError::InvalidState(_))));
     }
     // Abort discards: the hash stays absent.
     let id = begin(&chan, &sha256(b"abandoned"), &a, RequestedOrigins::SameSite);
-    chan.call(CosRequest::Write { id, position: None, bytes: b"abandoned".to_vec() }).unwrap();
+    chan.call(CosRequest::Write {
+        id,
+        position: None,
+        bytes: b"abandoned".to_vec(),
+    })
+    .unwrap();
     chan.call(CosRequest::Abort { id }).unwrap();
-    assert_eq!(lookup(&chan, &a, &sha256(b"abandoned")), Err(CosError::NotFound));
+    assert_eq!(
+        lookup(&chan, &a, &sha256(b"abandoned")),
+        Err(CosError::NotFound)
+    );
 }
 
 #[test]
@@ -163,13 +221,31 @@ fn a_failed_write_ends_its_stream() {
     let chan = thread.sender();
     let a = origin("https://a.example");
     let id = begin(&chan, &sha256(b"x"), &a, RequestedOrigins::SameSite);
-    chan.call(CosRequest::Write { id, position: None, bytes: b"x".to_vec() }).unwrap();
-    let too_far = CosRequest::Seek { id, position: u64::MAX };
-    assert!(matches!(chan.call(too_far), Err(CosError::QuotaExceeded(_))));
+    chan.call(CosRequest::Write {
+        id,
+        position: None,
+        bytes: b"x".to_vec(),
+    })
+    .unwrap();
+    let too_far = CosRequest::Seek {
+        id,
+        position: u64::MAX,
+    };
+    assert!(matches!(
+        chan.call(too_far),
+        Err(CosError::QuotaExceeded(_))
+    ));
     // Nothing more is taken, and the temporary file is gone.
-    let write = CosRequest::Write { id, position: None, bytes: b"y".to_vec() };
+    let write = CosRequest::Write {
+        id,
+        position: None,
+        bytes: b"y".to_vec(),
+    };
     assert!(matches!(chan.call(write), Err(CosError::InvalidState(_))));
-    assert!(matches!(chan.call(CosRequest::Finish { id }), Err(CosError::InvalidState(_))));
+    assert!(matches!(
+        chan.call(CosRequest::Finish { id }),
+        Err(CosError::InvalidState(_))
+    ));
     assert!(files_under(&fx.dir.path().join("cos/tmp")).is_empty());
 }
 
@@ -179,8 +255,18 @@ fn stopping_the_thread_discards_open_writes() {
     let tmp = {
         let thread = StoreThread::start(fx.config()).unwrap();
         let chan = thread.sender();
-        let id = begin(&chan, &sha256(b"x"), &origin("https://a.example"), RequestedOrigins::SameSite);
-        chan.call(CosRequest::Write { id, position: None, bytes: b"x".to_vec() }).unwrap();
+        let id = begin(
+            &chan,
+            &sha256(b"x"),
+            &origin("https://a.example"),
+            RequestedOrigins::SameSite,
+        );
+        chan.call(CosRequest::Write {
+            id,
+            position: None,
+            bytes: b"x".to_vec(),
+        })
+        .unwrap();
         fx.dir.path().join("cos/tmp")
     };
     // Give the write thread a moment to see its channel close.

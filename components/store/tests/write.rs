@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use cos_traits::{CosError, HashAlgorithm, CosHash, MAX_FILE_SIZE, RequestedOrigins};
+use cos_traits::{CosError, CosHash, HashAlgorithm, MAX_FILE_SIZE, RequestedOrigins};
 
 #[test]
 fn a_verified_write_becomes_readable_by_its_writer() {
@@ -19,8 +19,16 @@ fn a_verified_write_becomes_readable_by_its_writer() {
     put(&mut store, &a, &bytes, RequestedOrigins::SameSite).unwrap();
     assert!(found(get(&mut store, &a, &sha256(&bytes))));
     assert_eq!(store.read(&sha256(&bytes), &a, 0, u32::MAX).unwrap(), bytes);
-    assert_eq!(store.read(&sha256(&bytes), &a, 13, 4).unwrap(), b"mode".to_vec());
-    assert!(store.read(&sha256(&bytes), &a, bytes.len() as u64, 10).unwrap().is_empty());
+    assert_eq!(
+        store.read(&sha256(&bytes), &a, 13, 4).unwrap(),
+        b"mode".to_vec()
+    );
+    assert!(
+        store
+            .read(&sha256(&bytes), &a, bytes.len() as u64, 10)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -30,7 +38,14 @@ fn every_algorithm_verifies() {
     let a = origin("https://a.example");
     for algorithm in HashAlgorithm::ALL {
         let hash = CosHash::of(algorithm, b"runtime.wasm");
-        put_as(&mut store, &a, &hash, b"runtime.wasm", RequestedOrigins::SameSite).unwrap();
+        put_as(
+            &mut store,
+            &a,
+            &hash,
+            b"runtime.wasm",
+            RequestedOrigins::SameSite,
+        )
+        .unwrap();
         assert!(found(get(&mut store, &a, &hash)));
     }
     // The same bytes under three algorithms are three entries.
@@ -79,7 +94,9 @@ fn create_registers_nothing_until_verified() {
     assert!(store.list().unwrap().is_empty());
     let verified = session.finish().unwrap();
     assert!(!found(get(&mut store, &a, &hash)));
-    store.publish(verified, &a, &RequestedOrigins::SameSite).unwrap();
+    store
+        .publish(verified, &a, &RequestedOrigins::SameSite)
+        .unwrap();
     assert!(found(get(&mut store, &a, &hash)));
 }
 
@@ -128,7 +145,11 @@ fn concurrent_writers_of_one_hash_share_one_copy() {
 
     let entries = store.list().unwrap();
     assert_eq!(entries.len(), 1);
-    let mut storers: Vec<_> = entries[0].stored_by.iter().map(|s| s.origin.clone()).collect();
+    let mut storers: Vec<_> = entries[0]
+        .stored_by
+        .iter()
+        .map(|s| s.origin.clone())
+        .collect();
     storers.sort();
     assert_eq!(storers, vec![a.clone(), b.clone()]);
     assert_eq!(files_under(&store.layout().content_dir()).len(), 1);
@@ -144,8 +165,13 @@ fn n_origins_store_one_file() {
     let mut store = fx.open();
     let bytes = vec![1u8; 64 * 1024];
     for i in 0..10 {
-        put(&mut store, &origin(&format!("https://s{i}.example")), &bytes, RequestedOrigins::SameSite)
-            .unwrap();
+        put(
+            &mut store,
+            &origin(&format!("https://s{i}.example")),
+            &bytes,
+            RequestedOrigins::SameSite,
+        )
+        .unwrap();
     }
     assert_eq!(files_under(&store.layout().content_dir()).len(), 1);
     assert_eq!(store.usage().unwrap(), bytes.len() as u64);
@@ -165,8 +191,13 @@ fn seeks_and_truncates_hash_the_final_bytes() {
     session.seek(10).unwrap();
     session.write(None, b"ld").unwrap();
     session.write(Some(9), b"r").unwrap();
-    store.publish(session.finish().unwrap(), &a, &RequestedOrigins::SameSite).unwrap();
-    assert_eq!(store.read(&sha256(&final_bytes), &a, 0, 100).unwrap(), final_bytes);
+    store
+        .publish(session.finish().unwrap(), &a, &RequestedOrigins::SameSite)
+        .unwrap();
+    assert_eq!(
+        store.read(&sha256(&final_bytes), &a, 0, 100).unwrap(),
+        final_bytes
+    );
 }
 
 #[test]
@@ -178,7 +209,9 @@ fn writing_past_the_end_zero_fills() {
     let mut session = store.begin_write(sha256(&expected), &a).unwrap();
     session.write(None, b"ab").unwrap();
     session.write(Some(5), b"cd").unwrap();
-    store.publish(session.finish().unwrap(), &a, &RequestedOrigins::SameSite).unwrap();
+    store
+        .publish(session.finish().unwrap(), &a, &RequestedOrigins::SameSite)
+        .unwrap();
     // Even an empty write past the end moves the end (found by the model test).
     let mut session = store.begin_write(sha256(&[0]), &a).unwrap();
     session.write(Some(1), b"").unwrap();

@@ -130,7 +130,10 @@ impl CosHash {
                 value.len()
             )));
         }
-        if !value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if !value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(CosError::Type(
                 "a hash value must be lowercase hexadecimal".to_owned(),
             ));
@@ -230,8 +233,14 @@ mod tests {
         for name in ["SHA-256", "sha-256", "Sha-256", "sHA-256"] {
             assert_eq!(name.parse::<HashAlgorithm>(), Ok(HashAlgorithm::Sha256));
         }
-        assert_eq!("sha-384".parse::<HashAlgorithm>(), Ok(HashAlgorithm::Sha384));
-        assert_eq!("SHA-512".parse::<HashAlgorithm>(), Ok(HashAlgorithm::Sha512));
+        assert_eq!(
+            "sha-384".parse::<HashAlgorithm>(),
+            Ok(HashAlgorithm::Sha384)
+        );
+        assert_eq!(
+            "SHA-512".parse::<HashAlgorithm>(),
+            Ok(HashAlgorithm::Sha512)
+        );
     }
 
     #[test]
@@ -246,12 +255,7 @@ mod tests {
     fn value_must_be_lowercase_hex_of_digest_length() {
         assert!(CosHash::parse("SHA-256", EMPTY_SHA256).is_ok());
         let upper = EMPTY_SHA256.to_uppercase();
-        let cases = [
-            upper.as_str(),
-            &EMPTY_SHA256[..63],
-            "",
-            "zz",
-        ];
+        let cases = [upper.as_str(), &EMPTY_SHA256[..63], "", "zz"];
         for value in cases {
             assert_eq!(
                 CosHash::parse("SHA-256", value).unwrap_err().dom_name(),
@@ -272,7 +276,10 @@ mod tests {
 
     #[test]
     fn of_matches_known_digest() {
-        assert_eq!(CosHash::of(HashAlgorithm::Sha256, b"").value(), EMPTY_SHA256);
+        assert_eq!(
+            CosHash::of(HashAlgorithm::Sha256, b"").value(),
+            EMPTY_SHA256
+        );
         assert_eq!(
             CosHash::of(HashAlgorithm::Sha256, b""),
             CosHash::parse("sha-256", EMPTY_SHA256).unwrap()

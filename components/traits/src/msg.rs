@@ -91,7 +91,9 @@ pub enum CosResponse {
     /// A `Finish` verified and stored the bytes. `origins_dropped` requested
     /// origins did not fit in the entry's full origins list; the write still
     /// succeeded, and the browser logs a console warning.
-    Stored { origins_dropped: u32 },
+    Stored {
+        origins_dropped: u32,
+    },
     /// The request was carried out and has nothing to return.
     Done,
     Entries(Vec<EntrySummary>),
@@ -173,7 +175,9 @@ impl std::str::FromStr for ConsentPolicy {
             "ask" => Ok(ConsentPolicy::Ask),
             "allow" => Ok(ConsentPolicy::Allow),
             "deny" => Ok(ConsentPolicy::Deny),
-            _ => Err(format!("'{s}' is not a consent policy (ask, allow or deny)")),
+            _ => Err(format!(
+                "'{s}' is not a consent policy (ask, allow or deny)"
+            )),
         }
     }
 }

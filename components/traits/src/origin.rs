@@ -185,9 +185,15 @@ mod tests {
 
     #[test]
     fn serializes_as_the_ascii_origin() {
-        assert_eq!(o("https://Example.COM/path?q#f").as_str(), "https://example.com");
+        assert_eq!(
+            o("https://Example.COM/path?q#f").as_str(),
+            "https://example.com"
+        );
         assert_eq!(o("https://example.com:443").as_str(), "https://example.com");
-        assert_eq!(o("http://127.0.0.1:8000/x").as_str(), "http://127.0.0.1:8000");
+        assert_eq!(
+            o("http://127.0.0.1:8000/x").as_str(),
+            "http://127.0.0.1:8000"
+        );
         assert_eq!(o("http://[::1]:81").as_str(), "http://[::1]:81");
     }
 
@@ -228,20 +234,37 @@ mod tests {
         assert!(o("http://127.0.0.1:8000").is_same_site(&o("http://127.0.0.1:9000")));
         assert!(!o("http://127.0.0.1").is_same_site(&o("http://127.0.0.2")));
         assert!(!o("http://127.0.0.1").is_same_site(&o("http://localhost")));
-        assert_eq!(o("http://localhost:8000").site().as_str(), "http://localhost");
+        assert_eq!(
+            o("http://localhost:8000").site().as_str(),
+            "http://localhost"
+        );
         assert_eq!(o("http://10.1.2.3:5").site().as_str(), "http://10.1.2.3");
     }
 
     #[test]
     fn sites_parse_from_what_people_type() {
-        assert_eq!(Site::parse("www.Example.com").unwrap().as_str(), "https://example.com");
-        assert_eq!(Site::parse("http://a.b.example.org:8080/x").unwrap().as_str(), "http://example.org");
-        assert_eq!(Site::parse("127.0.0.1").unwrap().as_str(), "https://127.0.0.1");
+        assert_eq!(
+            Site::parse("www.Example.com").unwrap().as_str(),
+            "https://example.com"
+        );
+        assert_eq!(
+            Site::parse("http://a.b.example.org:8080/x")
+                .unwrap()
+                .as_str(),
+            "http://example.org"
+        );
+        assert_eq!(
+            Site::parse("127.0.0.1").unwrap().as_str(),
+            "https://127.0.0.1"
+        );
     }
 
     #[test]
     fn requested_origins_follow_the_options_rules() {
-        assert_eq!(RequestedOrigins::from_string("*"), Ok(RequestedOrigins::Global));
+        assert_eq!(
+            RequestedOrigins::from_string("*"),
+            Ok(RequestedOrigins::Global)
+        );
         assert!(RequestedOrigins::from_list(&["*"]).is_err());
         assert_eq!(
             RequestedOrigins::from_list::<&str>(&[]),

@@ -83,9 +83,9 @@ impl ContainerPolicy {
                 parent_allowlist,
                 attribute_allowlist,
             } => {
-                *parent_enabled &&
-                    parent_allowlist.matches(origin) &&
-                    attribute_allowlist.matches(origin)
+                *parent_enabled
+                    && parent_allowlist.matches(origin)
+                    && attribute_allowlist.matches(origin)
             },
             ContainerPolicy::Unknown => false,
         }
@@ -120,8 +120,8 @@ impl DocumentPolicy {
         declared: Option<Allowlist>,
         origin: Option<&Origin>,
     ) -> DocumentPolicy {
-        let enabled = container.inherited_for(origin) &&
-            declared
+        let enabled = container.inherited_for(origin)
+            && declared
                 .as_ref()
                 .is_none_or(|allowlist| allowlist.matches(origin));
         DocumentPolicy {
@@ -316,14 +316,23 @@ mod tests {
         let me = o("https://a.test");
         let other = o("https://b.test");
         let parse = |v: &str| parse_permissions_policy_header([v], Some(&me));
-        assert_eq!(parse("cross-origin-storage=()"), Some(Allowlist::Origins(vec![])));
+        assert_eq!(
+            parse("cross-origin-storage=()"),
+            Some(Allowlist::Origins(vec![]))
+        );
         assert_eq!(parse("cross-origin-storage=*"), Some(Allowlist::All));
-        assert_eq!(parse("cross-origin-storage=self"), Some(Allowlist::self_of(Some(&me))));
+        assert_eq!(
+            parse("cross-origin-storage=self"),
+            Some(Allowlist::self_of(Some(&me)))
+        );
         assert_eq!(
             parse(r#"geolocation=(), cross-origin-storage=(self "https://b.test");report-to=x"#),
             Some(Allowlist::Origins(vec![me.clone(), other.clone()]))
         );
-        assert_eq!(parse(r#"cross-origin-storage=(* self)"#), Some(Allowlist::All));
+        assert_eq!(
+            parse(r#"cross-origin-storage=(* self)"#),
+            Some(Allowlist::All)
+        );
         assert_eq!(parse("geolocation=()"), None);
         assert_eq!(parse(""), None);
         // The last member wins, across header lines too.
@@ -335,7 +344,10 @@ mod tests {
             Some(Allowlist::Origins(vec![]))
         );
         // A comma inside a string does not split members.
-        assert_eq!(parse(r#"geolocation=("https://x.test,cross-origin-storage=*")"#), None);
+        assert_eq!(
+            parse(r#"geolocation=("https://x.test,cross-origin-storage=*")"#),
+            None
+        );
     }
 
     #[test]
@@ -343,9 +355,18 @@ mod tests {
         let me = o("https://a.test");
         let src = o("https://c.test");
         let parse = |v: &str| parse_allow_attribute(v, Some(&me), Some(&src));
-        assert_eq!(parse("cross-origin-storage"), Some(Allowlist::Origins(vec![src.clone()])));
-        assert_eq!(parse("fullscreen; cross-origin-storage *"), Some(Allowlist::All));
-        assert_eq!(parse("cross-origin-storage 'none'"), Some(Allowlist::Origins(vec![])));
+        assert_eq!(
+            parse("cross-origin-storage"),
+            Some(Allowlist::Origins(vec![src.clone()]))
+        );
+        assert_eq!(
+            parse("fullscreen; cross-origin-storage *"),
+            Some(Allowlist::All)
+        );
+        assert_eq!(
+            parse("cross-origin-storage 'none'"),
+            Some(Allowlist::Origins(vec![]))
+        );
         assert_eq!(
             parse("cross-origin-storage 'self' https://d.test"),
             Some(Allowlist::Origins(vec![me.clone(), o("https://d.test")]))
@@ -364,7 +385,10 @@ mod tests {
         let container = top.container_for_child(Some(&parent), None);
         assert!(DocumentPolicy::new(container.clone(), None, Some(&same)).enabled);
         assert!(!DocumentPolicy::new(container.clone(), None, Some(&cross)).enabled);
-        assert!(!DocumentPolicy::new(container, None, None).enabled, "opaque origins never match self");
+        assert!(
+            !DocumentPolicy::new(container, None, None).enabled,
+            "opaque origins never match self"
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ use ipc_channel::ipc::{self, IpcSender};
 
 #[test]
 fn requests_and_replies_cross_ipc_channels() {
-    let (tx, rx) = ipc::channel::<(CosRequest, IpcSender<Result<CosResponse, CosError>>)>().unwrap();
+    let (tx, rx) =
+        ipc::channel::<(CosRequest, IpcSender<Result<CosResponse, CosError>>)>().unwrap();
 
     // The "storage thread": answers a write with the number of bytes it got,
     // and anything else with NotFound.

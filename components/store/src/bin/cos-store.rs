@@ -81,7 +81,10 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Ls { json } => {
             let entries = store.list().map_err(err)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?
+                );
             } else {
                 print_entries(&store, &entries).map_err(err)?;
             }

@@ -86,26 +86,19 @@ def discover(doc_root, paths):
     variants skipped because the shell has no such global ([(url, reason)])."""
     found, skipped = [], []
     for start in paths:
-        variant = None
         if not os.path.exists(start) and os.path.exists(os.path.join(doc_root, start.lstrip("/"))):
             start = os.path.join(doc_root, start.lstrip("/"))  # a test path, as wptrunner takes
         if not os.path.exists(start):
-            # A generated test (x.any.worker.html) names its source (x.any.js).
-            source = re.sub(r"\.(any|any\.worker|window|worker)\.html$",
-                            lambda m: {"window": ".window.js", "worker": ".worker.js"}
-                            .get(m.group(1), ".any.js"), start)
-            for candidate in (source, os.path.join(doc_root, source.lstrip("/"))):
-                if source != start and os.path.isfile(candidate):
-                    variant = os.path.relpath(os.path.join(os.path.dirname(candidate),
-                                                           os.path.basename(start)), doc_root)
-                    start = candidate
-                    break
-            else:
+            # A generated test (x.any.worker.html) is run if its source exists.
+            source = source_of(start)
+            candidates = [source, os.path.join(doc_root, source.lstrip("/"))] if source else []
+            candidate = next((c for c in candidates if os.path.isfile(c)), None)
+            if candidate is None:
                 die(f"{start}: no such test file or directory")
-        start = os.path.abspath(start)
-        if variant:
-            found.append(variant.replace(os.sep, "/"))
+            test = os.path.join(os.path.dirname(candidate), os.path.basename(start))
+            found.append(os.path.relpath(test, doc_root).replace(os.sep, "/"))
             continue
+        start = os.path.abspath(start)
         walk = [(os.path.dirname(start), [], [os.path.basename(start)])] if os.path.isfile(start) \
             else os.walk(start)
         for directory, dirs, files in walk:
@@ -148,9 +141,18 @@ def any_globals(path):
     return {"window", "dedicatedworker"}
 
 
+def source_of(test):
+    """The file a generated test (x.any.html, x.any.worker.html,
+    x.window.html, x.worker.html) is made from, or None for any other name."""
+    m = re.search(r"\.(any|any\.worker|window|worker)\.html$", test)
+    if not m:
+        return None
+    kind = "any" if m.group(1).startswith("any") else m.group(1)
+    return f"{test[:m.start()]}.{kind}.js"
+
+
 def long_timeout(doc_root, test):
-    source = os.path.join(doc_root, re.sub(r"\.(any|any\.worker|window|worker)\.html$", r".\1.js", test)
-                          .replace(".any.worker.js", ".any.js"))
+    source = os.path.join(doc_root, source_of(test) or test)
     try:
         with open(source, encoding="utf-8", errors="replace") as f:
             text = f.read(4000)
@@ -316,25 +318,26 @@ def write_reports(results, passed, failed):
         f.write(page)
 
 
+def take_directory_option(argv, name):
+    """Removes `name DIR` from argv; returns DIR as an absolute path, or None."""
+    if name not in argv:
+        return None
+    i = argv.index(name)
+    if i + 1 >= len(argv):
+        die(f"{name} needs a directory", 2)
+    directory = os.path.abspath(argv[i + 1])
+    del argv[i:i + 2]
+    return directory
+
+
 def cmd_test_wpt(argv):
     """Run web-platform-tests headless ([PATH...] [--wpt-root DIR] [--metadata DIR]
     [--update-expectations])."""
     update = "--update-expectations" in argv
     argv = [a for a in argv if a != "--update-expectations"]
-    wpt_root = None
-    if "--wpt-root" in argv:
-        i = argv.index("--wpt-root")
-        if i + 1 >= len(argv):
-            die("--wpt-root needs a directory", 2)
-        wpt_root = os.path.abspath(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
-    meta_dir = META if wpt_root is None else UPSTREAM_META
-    if "--metadata" in argv:
-        i = argv.index("--metadata")
-        if i + 1 >= len(argv):
-            die("--metadata needs a directory", 2)
-        meta_dir = os.path.abspath(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
+    wpt_root = take_directory_option(argv, "--wpt-root")
+    meta_dir = take_directory_option(argv, "--metadata") or \
+        (META if wpt_root is None else UPSTREAM_META)
     doc_root = wpt_root or OUR_TESTS
     paths = argv or [os.path.join(doc_root, "cross-origin-storage")]
     if wpt_root and not os.path.isdir(os.path.join(wpt_root, "resources")):

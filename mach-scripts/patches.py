@@ -28,6 +28,7 @@ from common import (PATCHED_DIR, PATCHES_DIR, WEBIDL_DIR, die, output, registry_
 PATCHABLE = [
     "servo",
     "servo-config",
+    "servo-constellation",
     "servo-constellation-traits",
     "servo-script",
     "servo-script-bindings",

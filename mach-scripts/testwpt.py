@@ -22,6 +22,7 @@ import html
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -222,12 +223,12 @@ def prepare_profile(doc_root, test, profile):
             shutil.copy2(source, os.path.join(store, name))
 
 
-def run_one(binary, doc_root, hosts_file, test, timeout):
+def run_one(binary, doc_root, hosts_file, test, timeout, token):
     extra_args = (servo_cos_meta(doc_root, test, "args") or "").split()
     with tempfile.TemporaryDirectory(prefix="wpt-profile-") as profile:
         prepare_profile(doc_root, test, profile)
         args = [binary, "--headless", "--profile", profile, "--host-file", hosts_file,
-                "--ignore-certificate-errors", "--cos-consent", "allow",
+                "--ignore-certificate-errors", "--cos-consent", "allow", "--test-driver", token,
                 "--timeout", str(timeout + 5)]
         # Extra shell arguments, e.g. "--pref dom_cross_origin_storage_enabled=false"
         # to check that the suite fails without the API.
@@ -348,10 +349,13 @@ def cmd_test_wpt(argv):
     python, harness, base = tools()
     binary = build.build()
 
+    # The shell obeys test-driver console lines only with this run's secret,
+    # which the server puts in the testdriver-vendor.js it serves.
+    token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="wpt-") as scratch:
         settings = {"doc_root": doc_root, "harness_dir": harness,
                     "infrastructure_dir": INFRASTRUCTURE, "upstream": wpt_root is not None,
-                    "cert_dir": os.path.join(base, "certs")}
+                    "cert_dir": os.path.join(base, "certs"), "test_driver_token": token}
         settings_path = os.path.join(scratch, "settings.json")
         with open(settings_path, "w") as f:
             json.dump(settings, f)
@@ -373,7 +377,7 @@ def cmd_test_wpt(argv):
                     print(f"SKIP {test} (disabled: {expected['__disabled__'][0]})", flush=True)
                     continue
                 timeout = LONG_TIMEOUT if long_timeout(doc_root, test) else DEFAULT_TIMEOUT
-                result = run_one(binary, doc_root, hosts_file, test, timeout)
+                result = run_one(binary, doc_root, hosts_file, test, timeout, token)
                 ok, bad = compare(result, expected)
                 passed, failed = passed + ok, failed + bad
                 results[test] = result

@@ -114,10 +114,13 @@ def wrapper(doc_root):
     return handle
 
 
-def static(path, content_type):
+def static(path, content_type, substitutions=None):
     def handle(request, response):
         with open(path, "rb") as f:
-            response.content = f.read()
+            content = f.read()
+        for placeholder, value in (substitutions or {}).items():
+            content = content.replace(placeholder, value)
+        response.content = content
         response.headers.set("Content-Type", content_type)
     return handle
 
@@ -159,7 +162,8 @@ def main():
     routes += [("GET", "/resources/testharnessreport.js",
                 static(os.path.join(ours, "resources", "testharnessreport.js"), js)),
                ("GET", "/resources/testdriver-vendor.js",
-                static(os.path.join(ours, "resources", "testdriver-vendor.js"), js))]
+                static(os.path.join(ours, "resources", "testdriver-vendor.js"), js,
+                       {b"@TEST_DRIVER_TOKEN@": settings["test_driver_token"].encode()}))]
     if not settings["upstream"]:
         routes += [("GET", "/resources/testdriver.js",
                     static(os.path.join(ours, "resources", "testdriver.js"), js)),

@@ -18,7 +18,10 @@ a secure context), then runs the shell once per step with one profile:
   5. a dedicated worker reads it and stores a file of its own;
   6. a page may list only origins its Cross-Origin-Storage-Allow-Origin
      response header authorizes;
-  7. over http on a non-loopback host the API is not exposed.
+  7. over http on a non-loopback host the API is not exposed;
+  8. a page cannot drive the shell through test-driver console lines: not
+     without --test-driver, and not with it unless it knows the token (a
+     page given the token shows that the check would see a forged grant).
 
 Usage: run.py SHELL_BINARY
 Prints one line per check and "N passed, N failed".
@@ -28,6 +31,8 @@ import functools
 import http.server
 import json
 import os
+import secrets
+import shutil
 import socketserver
 import subprocess
 import sys
@@ -62,9 +67,9 @@ def serve(host):
     return server
 
 
-def run_shell(shell, profile, hosts, url, timeout=60):
+def run_shell(shell, profile, hosts, url, timeout=60, consent="allow", extra=()):
     args = [shell, "--headless", "--profile", profile, "--host-file", hosts,
-            "--cos-consent", "allow", "--timeout", str(timeout), url]
+            "--cos-consent", consent, "--timeout", str(timeout), *extra, url]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30)
     for line in proc.stdout.splitlines():
         if line.startswith("console: result: "):
@@ -135,6 +140,34 @@ def main():
         r = run_shell(shell, profile, hosts, f"{insecure}/{page}?step=probe")
         check("insecure: no crossOriginStorage over http on a non-loopback host",
               r.get("secure") is False and r.get("exposed") is False, r)
+
+        # Site B reading a file site A listed it for crosses sites, so it
+        # needs consent, which the shell asks for (and, headless with no one
+        # to ask, refuses) unless a test driver granted it.
+        forged = os.path.join(tmp, "forged")
+        r = run_shell(shell, forged, hosts, f"{site_a}/{page}?step=store&file=forge&list={site_b}")
+        check("forge: the file to steal is stored", r.get("read_back") is True, r)
+        token = secrets.token_hex(16)
+        for name, extra, query in (
+                ("a page of a shell without --test-driver", (), f"&token={token}"),
+                ("a page without the token", ("--test-driver", token), "")):
+            attempt = os.path.join(tmp, "attempt")
+            shutil.rmtree(attempt, ignore_errors=True)
+            shutil.copytree(forged, attempt)
+            r = run_shell(shell, attempt, hosts, f"{site_b}/{page}?step=forge&file=forge{query}",
+                          consent="ask", extra=extra)
+            check(f"forge: {name} cannot click for itself",
+                  r.get("clicked") is False and r.get("activated") in (False, None), r)
+            check(f"forge: {name} cannot grant itself consent",
+                  r.get("disclosed") == "NotFoundError", r)
+        # The control: the runner's own pages, which know the token, do drive it.
+        attempt = os.path.join(tmp, "attempt")
+        shutil.rmtree(attempt, ignore_errors=True)
+        shutil.copytree(forged, attempt)
+        r = run_shell(shell, attempt, hosts, f"{site_b}/{page}?step=forge&file=forge&token={token}",
+                      consent="ask", extra=("--test-driver", token))
+        check("forge: a page given the token clicks and is granted (the check can fail)",
+              r.get("clicked") is True and r.get("disclosed") is True, r)
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -17,26 +17,87 @@ use servo::{
 pub struct Delegate {
     /// Print every console message as `console: <text>` (headless mode).
     pub print_console: bool,
+    /// Obey a page under test's automation requests (`--test-driver`).
+    pub test_driver: Option<TestDriver>,
     pub loaded: Cell<bool>,
     pub closed: Cell<bool>,
     pub crashed: Cell<bool>,
     pub frame_ready: Cell<bool>,
     /// Set by the window mode to redraw on new frames.
     pub on_frame: Option<Box<dyn Fn()>>,
-    /// Clicks a test asked for (see `TESTDRIVER_CLICK`), in page pixels.
+    /// Clicks a test asked for, in page pixels.
     pub pending_clicks: std::cell::RefCell<Vec<(f32, f32)>>,
-    /// How a test asked consent prompts to be answered (see
-    /// `TESTDRIVER_CONSENT`); shared with [`ConsentPrompt`].
+    /// How a test asked consent prompts to be answered; shared with
+    /// [`ConsentPrompt`].
     pub consent_answer: Rc<Cell<Option<bool>>>,
 }
 
-/// A console line by which a page under test (WPT's testdriver, in
-/// automation only) asks the headless shell for a real click at x, y.
-pub const TESTDRIVER_CLICK: &str = "servo-cos-testdriver: click ";
+/// WPT's testdriver, as the headless shell speaks it: a page under test
+/// writes a console line `servo-cos-testdriver TOKEN: COMMAND`, where TOKEN
+/// is the secret the shell was started with (`--test-driver TOKEN`) and the
+/// test runner served to its pages, and COMMAND is
+///
+/// - `click X Y`: a real mouse click at X, Y (so the page gets user
+///   activation), or
+/// - `set_permission cross-origin-storage STATE`: how consent prompts are
+///   answered from now on ("granted", "denied", or "prompt" to stop
+///   answering).
+///
+/// Console lines are the one channel a page fully controls, so without the
+/// option nothing is obeyed, and with it only lines carrying the token are:
+/// a page the runner did not serve cannot click, grant or deny.
+pub struct TestDriver {
+    token: String,
+}
 
-/// A console line by which a page under test sets how the Cross-Origin
-/// Storage consent prompt is answered: "granted", "denied" or "prompt".
-pub const TESTDRIVER_CONSENT: &str = "servo-cos-testdriver: set_permission cross-origin-storage ";
+/// What a test-driver line asks for.
+#[derive(Debug, PartialEq)]
+pub enum TestDriverCommand {
+    Click(f32, f32),
+    /// `Some(true)` grants, `Some(false)` denies, `None` asks again.
+    Consent(Option<bool>),
+}
+
+const TESTDRIVER_PREFIX: &str = "servo-cos-testdriver ";
+
+impl TestDriver {
+    pub fn new(token: String) -> Self {
+        TestDriver { token }
+    }
+
+    /// The command in `message`, if it is a test-driver line with this
+    /// run's token. Lines that look like test-driver lines but carry another
+    /// token are reported on stderr and ignored.
+    pub fn command(&self, message: &str) -> Option<TestDriverCommand> {
+        let rest = message.strip_prefix(TESTDRIVER_PREFIX)?;
+        let (token, command) = rest.split_once(": ")?;
+        if !constant_time_eq(token.as_bytes(), self.token.as_bytes()) {
+            eprintln!("servo-cos: ignored a test-driver line without this run's token");
+            return None;
+        }
+        let mut words = command.split(' ');
+        match words.next()? {
+            "click" => {
+                let x = words.next()?.parse().ok()?;
+                let y = words.next()?.parse().ok()?;
+                Some(TestDriverCommand::Click(x, y))
+            },
+            "set_permission" if words.next()? == "cross-origin-storage" => {
+                Some(TestDriverCommand::Consent(match words.next()?.trim() {
+                    "granted" => Some(true),
+                    "denied" => Some(false),
+                    _ => None,
+                }))
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// Answers "site X wants to use a file that other sites saved". Headless,
 /// with the answer a test set (or no); in a window, on the terminal.
@@ -98,22 +159,10 @@ impl WebViewDelegate for Delegate {
     }
 
     fn show_console_message(&self, _webview: WebView, _level: ConsoleLogLevel, message: String) {
-        if self.print_console
-            && let Some(point) = message.strip_prefix(TESTDRIVER_CLICK)
-        {
-            let mut coordinates = point.split(' ').filter_map(|c| c.parse::<f32>().ok());
-            if let (Some(x), Some(y)) = (coordinates.next(), coordinates.next()) {
-                self.pending_clicks.borrow_mut().push((x, y));
-            }
-        }
-        if self.print_console
-            && let Some(state) = message.strip_prefix(TESTDRIVER_CONSENT)
-        {
-            self.consent_answer.set(match state.trim() {
-                "granted" => Some(true),
-                "denied" => Some(false),
-                _ => None,
-            });
+        match self.test_driver.as_ref().and_then(|d| d.command(&message)) {
+            Some(TestDriverCommand::Click(x, y)) => self.pending_clicks.borrow_mut().push((x, y)),
+            Some(TestDriverCommand::Consent(answer)) => self.consent_answer.set(answer),
+            None => {},
         }
         if self.print_console {
             // One line per message, so that tools can read the output line by line.

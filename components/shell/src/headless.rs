@@ -22,7 +22,7 @@ use servo::{
 };
 
 use crate::Args;
-use crate::delegate::{ConsentPrompt, Delegate};
+use crate::delegate::{ConsentPrompt, Delegate, TestDriver};
 
 /// A real (trusted) click, as a person's would be: it gives the page user
 /// activation.
@@ -84,6 +84,7 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
 
     let delegate = Rc::new(Delegate {
         print_console: true,
+        test_driver: args.test_driver.clone().map(TestDriver::new),
         ..Default::default()
     });
     servo.set_delegate(Rc::new(ConsentPrompt {

@@ -34,7 +34,14 @@ usage: servo-cos [OPTIONS] URL
   --ignore-certificate-errors
                           accept self-signed certificates (test servers)
   --pref NAME=VALUE       set a Servo preference (true/false, a number, or text)
+  --test-driver TOKEN     automation (headless): obey the WPT test-driver console
+                          lines that carry TOKEN (at least 16 characters; the
+                          runner serves it to the pages under test). Without
+                          this option no page can click, grant or deny
 ";
+
+/// A test-driver token shorter than this could be guessed by a page.
+const MIN_TOKEN_LEN: usize = 16;
 
 pub struct Args {
     pub url: Url,
@@ -47,6 +54,9 @@ pub struct Args {
     pub host_file: Option<PathBuf>,
     pub ignore_certificate_errors: bool,
     pub prefs: Vec<(String, String)>,
+    /// The secret a page under test must put in a test-driver console line
+    /// (see `delegate::TestDriver`); `None` outside automation.
+    pub test_driver: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
         host_file: None,
         ignore_certificate_errors: false,
         prefs: Vec::new(),
+        test_driver: None,
     };
     let mut url = None;
     while let Some(arg) = args.next() {
@@ -103,6 +114,16 @@ fn parse_args() -> Result<Args, String> {
                     .split_once('=')
                     .ok_or_else(|| format!("--pref takes NAME=VALUE, not '{pref}'"))?;
                 parsed.prefs.push((name.to_owned(), v.to_owned()));
+            },
+            "--test-driver" => {
+                let token = value("--test-driver")?;
+                if token.len() < MIN_TOKEN_LEN || token.contains(char::is_whitespace) {
+                    return Err(format!(
+                        "--test-driver takes a token of at least {MIN_TOKEN_LEN} characters \
+                         without spaces"
+                    ));
+                }
+                parsed.test_driver = Some(token);
             },
             "-h" | "--help" => return Err(String::new()),
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),

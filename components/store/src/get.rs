@@ -7,15 +7,19 @@
 //!
 //! Three additive grants disclose an entry (spec: "determine COS
 //! disclosure"): its storing origins and every origin same-site with one of
-//! them; its explicit origins list; and the global `'*'` flag, which counts
+//! them; its explicit origins list, each listed origin admitting its whole
+//! site; and the global `'*'` flag, which counts
 //! only when the hash is on the Public Hash List and the lookup is not
 //! GREASE'd. On top of those, a cross-site lookup must fit in the top-level
 //! site's probe budget and, when the grant crosses a site boundary, have the
 //! user's consent.
 //!
 //! Every refusal is the same `NotFound`, and every lookup runs the same
-//! queries whatever the answer, so neither the error nor the work done
-//! tells an absent entry from a withheld one.
+//! queries whatever the answer: each a single indexed probe, so that
+//! neither the error nor the work done tells an absent entry from a
+//! withheld one, however many origins stored or were listed for it. (The
+//! storage thread also answers every lookup at a fixed time after it
+//! arrived: `thread::LOOKUP_ANSWER_TIME`.)
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -91,13 +95,12 @@ impl Store {
         let entry = self.index.entry(hash)?;
         let id = entry.as_ref().map_or(-1, |row| row.id);
         let size = entry.as_ref().map_or(0, |row| row.size);
-        let storers = self.index.storers(id)?;
-        let listed = self.index.is_listed(id, origin)?;
+        let same_site = self.index.has_storer_in(id, origin.site())?;
+        let listed = self.index.is_listed_in(id, origin.site())?;
         let on_phl = self.phl.contains(hash);
         let greased = self.grease.applies(origin, hash, size, now);
         let recorded_consent = self.index.consent(origin.site(), hash)?;
 
-        let same_site = storers.iter().any(|s| s.is_same_site(origin));
         let within_budget = same_site || self.charge_probe(top_site, hash, now)?;
         let global = entry.as_ref().is_some_and(|row| row.global);
 
@@ -120,8 +123,13 @@ impl Store {
                 ConsentPolicy::Ask => match recorded_consent {
                     Some(decision) => decision,
                     None => {
-                        let mut storing_sites: Vec<Site> =
-                            storers.iter().map(|o| o.site().clone()).collect();
+                        // Past every refusal: the prompt may take its time.
+                        let mut storing_sites: Vec<Site> = self
+                            .index
+                            .storers(entry.id)?
+                            .iter()
+                            .map(|o| o.site().clone())
+                            .collect();
                         storing_sites.sort();
                         storing_sites.dedup();
                         return Ok(LookupOutcome::NeedsConsent(ConsentRequest {
@@ -162,8 +170,17 @@ impl Store {
         Ok(true)
     }
 
-    /// A user activation in a document of `top_site` refills its budget.
-    pub fn replenish_probe_budget(&mut self, top_site: &Site) -> Result<(), CosError> {
+    /// A user activation in a document of `origin` under `top_site` refills
+    /// the top-level site's budget, when the document is of that site: a
+    /// click in a cross-site frame is the frame's, and refills nothing.
+    pub fn replenish_probe_budget(
+        &mut self,
+        origin: &Origin,
+        top_site: &Site,
+    ) -> Result<(), CosError> {
+        if origin.site() != top_site {
+            return Ok(());
+        }
         self.index.forget_probes(Some(top_site), 0)
     }
 
@@ -172,8 +189,7 @@ impl Store {
     /// lookup (the attribution log records that).
     pub fn authorize_read(&self, hash: &CosHash, origin: &Origin) -> Result<ReadTicket, CosError> {
         let entry = self.index.entry(hash)?.ok_or(CosError::NotFound)?;
-        let storers = self.index.storers(entry.id)?;
-        let allowed = storers.iter().any(|s| s.is_same_site(origin))
+        let allowed = self.index.has_storer_in(entry.id, origin.site())?
             || self.index.is_reader(entry.id, origin)?;
         if !allowed {
             return Err(CosError::NotFound);

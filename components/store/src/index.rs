@@ -15,7 +15,7 @@ use crate::error::{OpenError, StorageContext};
 
 /// The schema this code reads and writes. `MIGRATIONS[n]` upgrades a
 /// database from version `n` to `n + 1`; version 0 is an empty file.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -61,6 +61,10 @@ const MIGRATIONS: &[&str] = &[
          at INTEGER NOT NULL,
          PRIMARY KEY (site, entry_key)
      );",
+    // 1 -> 2: a lookup asks "does a storer or a listed origin share the
+    // requester's site?" as one indexed probe, whatever the entry's size.
+    "CREATE INDEX storers_entry_site ON storers(entry, site);
+     CREATE INDEX listed_entry_site ON listed(entry, site);",
 ];
 
 /// One row of `entries`.
@@ -288,6 +292,25 @@ impl Index {
             })
             .storage("recording a storing origin")?;
         Ok(())
+    }
+
+    /// Whether an origin of `site` stored entry `id`. One indexed probe, so
+    /// it costs the same for an entry with one storer or a thousand, and for
+    /// no entry at all (`id` -1).
+    pub fn has_storer_in(&self, id: i64, site: &Site) -> Result<bool, CosError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM storers WHERE entry = ?1 AND site = ?2")
+            .and_then(|mut s| s.exists(params![id, site.as_str()]))
+            .storage("reading the storing origins")
+    }
+
+    /// Whether entry `id`'s origins list names an origin of `site` (a listed
+    /// origin admits its whole site). One indexed probe, as above.
+    pub fn is_listed_in(&self, id: i64, site: &Site) -> Result<bool, CosError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM listed WHERE entry = ?1 AND site = ?2")
+            .and_then(|mut s| s.exists(params![id, site.as_str()]))
+            .storage("reading the origins list")
     }
 
     pub fn is_listed(&self, id: i64, origin: &Origin) -> Result<bool, CosError> {
@@ -525,6 +548,13 @@ impl Index {
 
     /// The recorded decision for `site`: for this entry, else for every
     /// entry.
+    pub fn reset_consent(&self) -> Result<(), CosError> {
+        self.conn
+            .execute("DELETE FROM consent", [])
+            .storage("forgetting consent decisions")?;
+        Ok(())
+    }
+
     pub fn consent(&self, site: &Site, hash: &CosHash) -> Result<Option<bool>, CosError> {
         self.conn
             .prepare_cached(

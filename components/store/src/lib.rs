@@ -8,9 +8,11 @@
 //! [`Store`] is the registry as a library (one owner, synchronous);
 //! [`thread::StoreThread`] is the thread a browser runs it on, answering
 //! [`cos_traits::CosRequest`]s in order while hashing and reading happen on
-//! other threads. The modules are named by what they do: `put` writes,
+//! other threads; [`access::ContentSender`] is how a content process reaches
+//! that thread. The modules are named by what they do: `put` writes,
 //! `get` looks up and reads, `rm` removes, `ls` lists, `verify` repairs.
 
+pub mod access;
 mod config;
 mod error;
 mod get;
@@ -188,6 +190,11 @@ impl Store {
 
     /// Remembers the user's answer for `requesting_site` (for one entry, or
     /// all with `hash: None`).
+    /// Forgets every consent decision: each site is asked again.
+    pub fn reset_consent(&mut self) -> Result<(), cos_traits::CosError> {
+        self.index.reset_consent()
+    }
+
     pub fn record_consent(
         &mut self,
         requesting_site: &cos_traits::Site,

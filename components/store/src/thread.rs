@@ -11,11 +11,15 @@
 //! time, verified) by reader threads. So a page hashing a 4 GiB model never
 //! delays another page's lookup by more than one index transaction.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use cos_traits::{CosError, CosRequest, CosResponse, Origin, RequestedOrigins, WriteId};
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use cos_traits::{
+    CosAdminRequest, CosError, CosRequest, CosResponse, Origin, RequestedOrigins, WriteId,
+};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
 use crate::get::ReadTicket;
 use crate::put::{VerifiedWrite, WriteSession};
@@ -26,8 +30,20 @@ pub type Reply = Box<dyn FnOnce(Result<CosResponse, CosError>) + Send>;
 /// How many threads serve reads concurrently.
 const READERS: usize = 2;
 
+/// Every lookup is answered this long after it arrived, never sooner.
+///
+/// A lookup does the same index work whatever its answer (see `get.rs`),
+/// but the work still varies a little with what the disk cache holds, and a
+/// page can repeat a lookup as often as it likes to average the noise away.
+/// Answering at a fixed time after arrival, well above what the work takes,
+/// leaves a page nothing to measure but the timer's own jitter, which is the
+/// same for every answer. It costs every lookup this much latency, far
+/// below a network fetch of the file.
+pub const LOOKUP_ANSWER_TIME: Duration = Duration::from_millis(2);
+
 enum Msg {
     Request(CosRequest, Reply),
+    Admin(CosAdminRequest, Reply),
     /// A write thread verified its bytes (or failed); publish and answer.
     Finished {
         id: WriteId,
@@ -44,10 +60,24 @@ enum Msg {
     Exit(Sender<()>),
 }
 
-/// The sending end: cheap to clone, one per client.
+/// The sending end, in the browser's trusted process: cheap to clone.
+///
+/// It takes any request, a page's ([`CosRequest`]) or the browser's own
+/// ([`CosAdminRequest`]), and believes the origins they name. A content
+/// process never gets one: it talks through a
+/// [`ContentSender`](crate::access::ContentSender), which checks what it
+/// claims and cannot carry an administrative request at all.
 #[derive(Clone)]
 pub struct StoreSender {
     tx: Sender<Msg>,
+}
+
+fn exited(msg: Msg) {
+    if let Msg::Request(_, reply) | Msg::Admin(_, reply) = msg {
+        reply(Err(CosError::Storage(
+            "the storage thread has exited".into(),
+        )));
+    }
 }
 
 impl StoreSender {
@@ -57,24 +87,41 @@ impl StoreSender {
         request: CosRequest,
         reply: impl FnOnce(Result<CosResponse, CosError>) + Send + 'static,
     ) {
-        if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply)))
-            && let Msg::Request(_, reply) = e.into_inner()
-        {
-            reply(Err(CosError::Storage(
-                "the storage thread has exited".into(),
-            )));
+        if let Err(e) = self.tx.send(Msg::Request(request, Box::new(reply))) {
+            exited(e.into_inner());
+        }
+    }
+
+    /// Sends the browser's own `request` (consent answers, the management
+    /// view's actions); `reply` runs with the answer.
+    pub fn send_admin(
+        &self,
+        request: CosAdminRequest,
+        reply: impl FnOnce(Result<CosResponse, CosError>) + Send + 'static,
+    ) {
+        if let Err(e) = self.tx.send(Msg::Admin(request, Box::new(reply))) {
+            exited(e.into_inner());
         }
     }
 
     /// Sends `request` and waits for its answer.
     pub fn call(&self, request: CosRequest) -> Result<CosResponse, CosError> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(request, move |result| {
-            let _ = tx.send(result);
-        });
-        rx.recv()
-            .unwrap_or_else(|_| Err(CosError::Storage("the storage thread has exited".into())))
+        wait(|reply| self.send(request, reply))
     }
+
+    /// Sends the browser's own `request` and waits for its answer.
+    pub fn call_admin(&self, request: CosAdminRequest) -> Result<CosResponse, CosError> {
+        wait(|reply| self.send_admin(request, reply))
+    }
+}
+
+fn wait(send: impl FnOnce(Reply)) -> Result<CosResponse, CosError> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    send(Box::new(move |result| {
+        let _ = tx.send(result);
+    }));
+    rx.recv()
+        .unwrap_or_else(|_| Err(CosError::Storage("the storage thread has exited".into())))
 }
 
 /// A running storage thread. Dropping it stops the thread (writes in
@@ -155,8 +202,9 @@ struct Registry {
     /// For threads to send results back into the queue.
     loopback: Sender<Msg>,
     writers: HashMap<WriteId, Writer>,
-    next_write: u64,
     reads: Sender<ReadJob>,
+    /// Lookup answers waiting for their time (see [`LOOKUP_ANSWER_TIME`]).
+    answers: Sender<DueAnswer>,
 }
 
 impl Registry {
@@ -170,12 +218,17 @@ impl Registry {
                 .spawn(move || serve_reads(jobs, loopback))
                 .expect("spawning a reader thread");
         }
+        let (answers, due) = unbounded::<DueAnswer>();
+        std::thread::Builder::new()
+            .name("CrossOriginStorageAnswers".into())
+            .spawn(move || answer_when_due(due))
+            .expect("spawning the lookup answer thread");
         Registry {
             store,
             loopback,
             writers: HashMap::new(),
-            next_write: 1,
             reads,
+            answers,
         }
     }
 
@@ -183,6 +236,7 @@ impl Registry {
         while let Ok(msg) = rx.recv() {
             match msg {
                 Msg::Request(request, reply) => self.handle(request, reply),
+                Msg::Admin(request, reply) => self.handle_admin(request, reply),
                 Msg::Finished { id, result, reply } => {
                     let Some(writer) = self.writers.remove(&id) else {
                         // Aborted while verifying: the verified file is
@@ -218,17 +272,21 @@ impl Registry {
 
     fn handle(&mut self, request: CosRequest, reply: Reply) {
         let store = &mut self.store;
-        let done = |r: Result<(), CosError>| r.map(|()| CosResponse::Done);
         match request {
             CosRequest::Lookup {
                 hash,
                 origin,
                 top_site,
-            } => reply(
-                store
+            } => {
+                let due = Instant::now() + LOOKUP_ANSWER_TIME;
+                let result = store
                     .lookup(&hash, &origin, &top_site)
-                    .map(CosResponse::Lookup),
-            ),
+                    .map(CosResponse::Lookup);
+                let _ = self.answers.send(DueAnswer {
+                    due: Reverse(due),
+                    answer: Some((result, reply)),
+                });
+            },
             CosRequest::Read {
                 hash,
                 origin,
@@ -264,10 +322,19 @@ impl Registry {
                 self.writers.remove(&id);
                 reply(Ok(CosResponse::Done));
             },
-            CosRequest::ReplenishProbeBudget { top_site } => {
-                reply(done(store.replenish_probe_budget(&top_site)))
-            },
-            CosRequest::RecordConsent {
+            CosRequest::ReplenishProbeBudget { origin, top_site } => reply(
+                store
+                    .replenish_probe_budget(&origin, &top_site)
+                    .map(|()| CosResponse::Done),
+            ),
+        }
+    }
+
+    fn handle_admin(&mut self, request: CosAdminRequest, reply: Reply) {
+        let store = &mut self.store;
+        let done = |r: Result<(), CosError>| r.map(|()| CosResponse::Done);
+        match request {
+            CosAdminRequest::RecordConsent {
                 requesting_site,
                 hash,
                 decision,
@@ -276,17 +343,18 @@ impl Registry {
                 hash.as_ref(),
                 decision,
             ))),
-            CosRequest::SetConsentPolicy(policy) => {
+            CosAdminRequest::ResetConsent => reply(done(store.reset_consent())),
+            CosAdminRequest::SetConsentPolicy(policy) => {
                 store.set_consent_policy(policy);
                 reply(Ok(CosResponse::Done));
             },
-            CosRequest::ClearOrigin { origin } => {
+            CosAdminRequest::ClearOrigin { origin } => {
                 reply(done(store.clear_origin(&origin).map(drop)))
             },
-            CosRequest::ClearSite { site } => reply(done(store.clear_site(&site).map(drop))),
-            CosRequest::RemoveEntry { hash } => reply(done(store.remove_entry(&hash))),
-            CosRequest::ClearAll => reply(done(store.clear_all())),
-            CosRequest::List => reply(store.list().map(CosResponse::Entries)),
+            CosAdminRequest::ClearSite { site } => reply(done(store.clear_site(&site).map(drop))),
+            CosAdminRequest::RemoveEntry { hash } => reply(done(store.remove_entry(&hash))),
+            CosAdminRequest::ClearAll => reply(done(store.clear_all())),
+            CosAdminRequest::List => reply(store.list().map(CosResponse::Entries)),
         }
     }
 
@@ -297,8 +365,13 @@ impl Registry {
         requested: RequestedOrigins,
     ) -> Result<CosResponse, CosError> {
         let session = self.store.begin_write(hash, &origin)?;
-        let id = WriteId(self.next_write);
-        self.next_write += 1;
+        // Unguessable, so that a stream's id names that stream only.
+        let id = loop {
+            let id = WriteId(random_u64()?);
+            if !self.writers.contains_key(&id) {
+                break id;
+            }
+        };
         let (tx, rx) = unbounded();
         let loopback = self.loopback.clone();
         std::thread::Builder::new()
@@ -330,6 +403,67 @@ impl Registry {
         };
         if let Some(msg) = unanswered {
             answer_closed(msg);
+        }
+    }
+}
+
+fn random_u64() -> Result<u64, CosError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CosError::Storage(format!("no randomness for a write id: {e}")))?;
+    Ok(u64::from_ne_bytes(bytes))
+}
+
+/// A lookup's answer and when it may leave. Ordered by time only.
+struct DueAnswer {
+    due: Reverse<Instant>,
+    answer: Option<(Result<CosResponse, CosError>, Reply)>,
+}
+
+impl PartialEq for DueAnswer {
+    fn eq(&self, other: &Self) -> bool {
+        self.due == other.due
+    }
+}
+impl Eq for DueAnswer {}
+impl PartialOrd for DueAnswer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for DueAnswer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.due.cmp(&other.due)
+    }
+}
+
+/// Sends each lookup answer at its due time, earliest first. When the
+/// storage thread exits, what is left is sent at its time before this ends.
+fn answer_when_due(incoming: Receiver<DueAnswer>) {
+    let mut waiting: BinaryHeap<DueAnswer> = BinaryHeap::new();
+    let mut open = true;
+    while open || !waiting.is_empty() {
+        let now = Instant::now();
+        while waiting.peek().is_some_and(|next| next.due.0 <= now) {
+            if let Some((result, reply)) = waiting.pop().and_then(|mut next| next.answer.take()) {
+                reply(result);
+            }
+        }
+        let next = waiting.peek().map(|next| next.due.0);
+        let received = match next {
+            Some(due) => incoming.recv_timeout(due.saturating_duration_since(Instant::now())),
+            None if open => incoming.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            None => break,
+        };
+        match received {
+            Ok(answer) => waiting.push(answer),
+            Err(RecvTimeoutError::Timeout) => {},
+            Err(RecvTimeoutError::Disconnected) => {
+                open = false;
+                if let Some(due) = next {
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                }
+            },
         }
     }
 }

@@ -104,7 +104,17 @@ fn the_budget_persists_and_user_activation_replenishes_it() {
     }
     let mut store = fx.open();
     assert!(!found(get(&mut store, &prober, &sha256(b"target"))));
-    store.replenish_probe_budget(prober.site()).unwrap();
+    // A click in a frame of another site, inside prober's page, is that
+    // frame's gesture: it refills nothing.
+    let framed = origin("https://framed.example");
+    store
+        .replenish_probe_budget(&framed, prober.site())
+        .unwrap();
+    assert!(!found(get(&mut store, &prober, &sha256(b"target"))));
+    // A click in prober's own document (any origin of its site) does.
+    store
+        .replenish_probe_budget(&origin("https://www.prober.example"), prober.site())
+        .unwrap();
     assert!(found(get(&mut store, &prober, &sha256(b"target"))));
 }
 

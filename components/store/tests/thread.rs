@@ -12,7 +12,8 @@ use std::sync::mpsc;
 use common::*;
 use cos_store::thread::{StoreSender, StoreThread};
 use cos_traits::{
-    CosError, CosHash, CosRequest, CosResponse, LookupOutcome, Origin, RequestedOrigins, WriteId,
+    CosAdminRequest, CosError, CosHash, CosRequest, CosResponse, LookupOutcome, Origin,
+    RequestedOrigins, WriteId,
 };
 
 fn begin(
@@ -113,7 +114,7 @@ fn many_writers_and_readers_at_once() {
     for h in handles {
         h.join().unwrap();
     }
-    let entries = match thread.sender().call(CosRequest::List) {
+    let entries = match thread.sender().call_admin(CosAdminRequest::List) {
         Ok(CosResponse::Entries(e)) => e,
         other => panic!("unexpected {other:?}"),
     };

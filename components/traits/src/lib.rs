@@ -18,8 +18,8 @@ pub mod policy;
 pub use error::CosError;
 pub use hash::{CosHash, HashAlgorithm, Hasher};
 pub use msg::{
-    ConsentDecision, ConsentPolicy, ConsentRequest, CosRequest, CosResponse, EntryInfo,
-    EntrySummary, LookupOutcome, OriginActivity, WriteId,
+    ConsentDecision, ConsentPolicy, ConsentRequest, CosAdminRequest, CosRequest, CosResponse,
+    EntryInfo, EntrySummary, LookupOutcome, OriginActivity, WriteId,
 };
 pub use origin::{MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins, Site};
 

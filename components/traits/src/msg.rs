@@ -59,9 +59,50 @@ pub enum CosRequest {
     Finish { id: WriteId },
     /// `abort()`, or a stream dropped unclosed: discards the write.
     Abort { id: WriteId },
-    /// A user activation in a document of `top_site`: refills its probe
-    /// budget.
-    ReplenishProbeBudget { top_site: Site },
+    /// A user activation (consumed by the lookup it came with) in a
+    /// document of `origin` whose top-level site is `top_site`: refills that
+    /// site's probe budget, but only when `origin` is of the top-level site
+    /// itself (a click in a cross-site frame refills nothing).
+    ReplenishProbeBudget { origin: Origin, top_site: Site },
+}
+
+impl CosRequest {
+    /// The origin the sender claims to act for, where the request names
+    /// one: whoever relays requests from a content process checks it
+    /// against what that process may act as.
+    pub fn claimed_origin(&self) -> Option<&Origin> {
+        match self {
+            CosRequest::Lookup { origin, .. }
+            | CosRequest::Read { origin, .. }
+            | CosRequest::BeginWrite { origin, .. }
+            | CosRequest::ReplenishProbeBudget { origin, .. } => Some(origin),
+            CosRequest::Write { .. }
+            | CosRequest::Seek { .. }
+            | CosRequest::Truncate { .. }
+            | CosRequest::Finish { .. }
+            | CosRequest::Abort { .. } => None,
+        }
+    }
+
+    /// The write stream the request continues, if it is one.
+    pub fn write_id(&self) -> Option<WriteId> {
+        match self {
+            CosRequest::Write { id, .. }
+            | CosRequest::Seek { id, .. }
+            | CosRequest::Truncate { id, .. }
+            | CosRequest::Finish { id }
+            | CosRequest::Abort { id } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// What only the browser itself may ask of the store: the user's answers
+/// and the management view's actions. This type has no place in the
+/// messages a content process can send ([`CosRequest`]), so no page, and no
+/// compromised content process, can express one.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum CosAdminRequest {
     /// The user's answer to a consent prompt. `hash: None` applies to every
     /// entry for that requesting site.
     RecordConsent {
@@ -69,6 +110,8 @@ pub enum CosRequest {
         hash: Option<CosHash>,
         decision: ConsentDecision,
     },
+    /// Forgets every consent decision.
+    ResetConsent,
     /// The browser's consent preference changed.
     SetConsentPolicy(ConsentPolicy),
     /// Clearing site data for one origin: revokes it everywhere.

@@ -29,19 +29,30 @@ pub struct Origin {
 
 impl Origin {
     /// Parses a URL or an origin serialization; refuses anything whose origin
-    /// is opaque (`data:`, `blob:` of an opaque origin, non-special schemes).
+    /// is opaque (`data:`, `blob:` of an opaque origin, non-special schemes)
+    /// and hosts with an empty label (`a..example`), which have no sensible
+    /// site. A `blob:` URL has the origin of the URL inside it.
     pub fn parse(input: &str) -> Result<Origin, CosError> {
         let url = Url::parse(input)
             .map_err(|e| CosError::Type(format!("'{input}' is not a valid URL: {e}")))?;
         let origin = url.origin();
-        if !origin.is_tuple() {
+        let url::Origin::Tuple(scheme, host, _) = &origin else {
             return Err(CosError::Type(format!("'{input}' has an opaque origin")));
+        };
+        if let Host::Domain(domain) = host
+            && domain
+                .strip_suffix('.')
+                .unwrap_or(domain)
+                .split('.')
+                .any(str::is_empty)
+        {
+            return Err(CosError::Type(format!(
+                "'{input}' has a host with an empty label"
+            )));
         }
-        let serialization = origin.ascii_serialization();
-        let host = url.host().expect("tuple origins have a host");
-        let site = Site::of(url.scheme(), &host);
+        let site = Site::of(scheme, host);
         Ok(Origin {
-            serialization,
+            serialization: origin.ascii_serialization(),
             site,
         })
     }
@@ -92,13 +103,18 @@ impl From<Origin> for String {
 /// public suffix). Registrable domains come from the Public Suffix List as
 /// the `psl` crate compiles it in, never from guessing at dots.
 #[derive(Clone, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Site(String);
 
 impl Site {
-    fn of(scheme: &str, host: &Host<&str>) -> Site {
+    fn of(scheme: &str, host: &Host<String>) -> Site {
         let host = match host {
-            Host::Domain(domain) => psl::domain_str(domain).unwrap_or(domain).to_owned(),
+            // A trailing dot makes another host (`example.com.` is not
+            // `example.com`), and so another site.
+            Host::Domain(domain) => match domain.strip_suffix('.') {
+                Some(bare) => format!("{}.", psl::domain_str(bare).unwrap_or(bare)),
+                None => psl::domain_str(domain).unwrap_or(domain).to_owned(),
+            },
             // Every IP address is a site of its own.
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => format!("[{ip}]"),
@@ -124,14 +140,35 @@ impl Site {
     }
 }
 
+/// A site arriving over IPC must be one that [`Site::parse`] would make
+/// (a content process cannot name `"x"` or an origin as a site).
+impl TryFrom<String> for Site {
+    type Error = CosError;
+    fn try_from(s: String) -> Result<Site, CosError> {
+        match Origin::parse(&s) {
+            Ok(origin) if origin.site().0 == s => Ok(origin.site),
+            _ => Err(CosError::Type(format!("'{s}' is not a site"))),
+        }
+    }
+}
+
+impl From<Site> for String {
+    fn from(site: Site) -> String {
+        site.0
+    }
+}
+
 impl fmt::Display for Site {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-/// The visibility a writer asks for, from the `origins` option.
+/// The visibility a writer asks for, from the `origins` option. Arriving
+/// over IPC, a list is checked as [`RequestedOrigins::from_list`] checks one
+/// (its origins are already checked as they deserialize).
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+#[serde(try_from = "RawRequestedOrigins")]
 pub enum RequestedOrigins {
     /// `origins` omitted or `[]`: the same-site baseline every entry has.
     #[default]
@@ -140,6 +177,28 @@ pub enum RequestedOrigins {
     List(Vec<Origin>),
     /// `"*"`: globally disclosable, subject to the Public Hash List.
     Global,
+}
+
+/// [`RequestedOrigins`] as it travels, before its list is checked.
+#[derive(Deserialize)]
+enum RawRequestedOrigins {
+    SameSite,
+    List(Vec<Origin>),
+    Global,
+}
+
+impl TryFrom<RawRequestedOrigins> for RequestedOrigins {
+    type Error = CosError;
+    fn try_from(raw: RawRequestedOrigins) -> Result<RequestedOrigins, CosError> {
+        match raw {
+            RawRequestedOrigins::SameSite => Ok(RequestedOrigins::SameSite),
+            RawRequestedOrigins::Global => Ok(RequestedOrigins::Global),
+            RawRequestedOrigins::List(list) => {
+                let serialized: Vec<&str> = list.iter().map(Origin::as_str).collect();
+                RequestedOrigins::from_list(&serialized)
+            },
+        }
+    }
 }
 
 impl RequestedOrigins {
@@ -295,6 +354,72 @@ mod tests {
         assert_eq!(
             RequestedOrigins::from_list(&many).unwrap_err().dom_name(),
             "TypeError"
+        );
+    }
+
+    #[test]
+    fn blob_urls_have_their_inner_origin() {
+        assert_eq!(
+            o("blob:https://a.example/0f6c1b7e-uuid").as_str(),
+            "https://a.example"
+        );
+        assert_eq!(
+            Origin::parse("blob:null/0f6c").unwrap_err().dom_name(),
+            "TypeError"
+        );
+        assert!(RequestedOrigins::from_list(&["blob:https://a.example/x"]).is_ok());
+    }
+
+    #[test]
+    fn odd_hosts_get_no_odd_sites() {
+        for input in [
+            "https://a..example",
+            "https://.example",
+            "https://a.example..",
+        ] {
+            assert_eq!(
+                Origin::parse(input).unwrap_err().dom_name(),
+                "TypeError",
+                "{input:?}"
+            );
+        }
+        // A trailing dot names another host, so another site.
+        assert_eq!(
+            o("https://www.example.com.").site().as_str(),
+            "https://example.com."
+        );
+        assert!(!o("https://example.com.").is_same_site(&o("https://example.com")));
+    }
+
+    #[test]
+    fn deserialization_revalidates_sites_and_lists() {
+        assert!(serde_json::from_str::<Site>(r#""https://example.com""#).is_ok());
+        for bad in [
+            r#""x""#,
+            r#""https://www.example.com""#,
+            r#""https://example.com:8443""#,
+            r#""""#,
+        ] {
+            assert!(serde_json::from_str::<Site>(bad).is_err(), "{bad}");
+        }
+        let many: Vec<String> = (0..10_000)
+            .map(|i| format!("https://s{i}.example"))
+            .collect();
+        let json = serde_json::json!({ "List": many }).to_string();
+        assert!(serde_json::from_str::<RequestedOrigins>(&json).is_err());
+        let json = serde_json::json!({ "List": [] }).to_string();
+        assert_eq!(
+            serde_json::from_str::<RequestedOrigins>(&json).unwrap(),
+            RequestedOrigins::SameSite
+        );
+        let json = serde_json::json!({ "List": ["https://a.example", "https://a.example/x"] });
+        assert_eq!(
+            serde_json::from_str::<RequestedOrigins>(&json.to_string()).unwrap(),
+            RequestedOrigins::List(vec![o("https://a.example")])
+        );
+        assert_eq!(
+            serde_json::from_str::<RequestedOrigins>(r#""Global""#).unwrap(),
+            RequestedOrigins::Global
         );
     }
 

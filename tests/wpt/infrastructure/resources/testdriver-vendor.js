@@ -2,13 +2,17 @@
  * License, v. 2.0. If a copy of the MPL was not distributed with this
  * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
 
-// servo-cos's testdriver-vendor.js. The headless shell reads one kind of
-// automation request from the console: "servo-cos-testdriver: click X Y",
-// which it answers with a real mouse click at X, Y (so the page gets user
-// activation); and "servo-cos-testdriver: set_permission cross-origin-storage
-// STATE", which sets how it answers Cross-Origin Storage consent prompts.
+// servo-cos's testdriver-vendor.js. The headless shell started with
+// `--test-driver TOKEN` reads automation requests from the console:
+// "servo-cos-testdriver TOKEN: click X Y", which it answers with a real mouse
+// click at X, Y (so the page gets user activation), and
+// "servo-cos-testdriver TOKEN: set_permission cross-origin-storage STATE",
+// which sets how it answers Cross-Origin Storage consent prompts. TOKEN is
+// the run's secret: `./mach test-wpt` serves this file with it in place of
+// the placeholder below, so only pages the runner serves can drive the shell.
 (function () {
   "use strict";
+  var PREFIX = "servo-cos-testdriver @TEST_DRIVER_TOKEN@: ";
   // Added to the object testdriver.js made, as WPT's vendor files do: an
   // upstream testdriver.js keeps its defaults for what we do not drive.
   var internal = window.test_driver_internal || (window.test_driver_internal = {});
@@ -23,7 +27,7 @@
       var clicked = new Promise(function (resolve) {
         element.addEventListener("click", function () { resolve(); }, { once: true });
       });
-      console.log("servo-cos-testdriver: click " + x + " " + y);
+      console.log(PREFIX + "click " + x + " " + y);
       return clicked;
     },
     // Only the Cross-Origin Storage consent is a permission here: "granted"
@@ -36,7 +40,7 @@
         return Promise.reject(new Error(
             "servo-cos's test_driver.set_permission knows only 'cross-origin-storage'"));
       }
-      console.log("servo-cos-testdriver: set_permission cross-origin-storage " + state);
+      console.log(PREFIX + "set_permission cross-origin-storage " + state);
       // The shell reads console lines as they come; give it a moment before
       // the page's next lookup needs the answer.
       return new Promise(function (resolve) { setTimeout(resolve, 100); });

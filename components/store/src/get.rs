@@ -146,7 +146,11 @@ impl Store {
             }
         }
 
-        self.index.record_read(entry.id, origin, now)?;
+        // Attribution is worth keeping, but not at the price of the read:
+        // with the disk full, the record is lost and the file still served.
+        if let Err(e) = self.index.record_read(entry.id, origin, now) {
+            log::warn!("Cross-Origin Storage: could not record a read of {hash}: {e}");
+        }
         Ok(LookupOutcome::Found(EntryInfo {
             hash: entry.hash,
             size: entry.size,
@@ -166,7 +170,13 @@ impl Store {
         if !seen && count >= u64::from(self.config.probe_budget) {
             return Ok(false);
         }
-        self.index.record_probe(top_site, hash, now)?;
+        // A probe that cannot be recorded (the disk is full) is not
+        // allowed: the budget must not stop counting. Same-site lookups,
+        // which cost no budget, still succeed.
+        if let Err(e) = self.index.record_probe(top_site, hash, now) {
+            log::warn!("Cross-Origin Storage: could not record a probe, refusing it: {e}");
+            return Ok(false);
+        }
         Ok(true)
     }
 

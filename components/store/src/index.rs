@@ -548,6 +548,96 @@ impl Index {
 
     /// The recorded decision for `site`: for this entry, else for every
     /// entry.
+    /// Deletes the rows this code cannot read (an entry with an unknown
+    /// algorithm or a digest of the wrong length, an origin that does not
+    /// parse) and brings each row's site up to date with its origin (the
+    /// Public Suffix List may have changed since the row was written). A
+    /// damaged row costs that row, not the store. Returns how many rows were
+    /// dropped.
+    pub fn drop_malformed_rows(&mut self) -> Result<usize, CosError> {
+        let tx = self.conn.transaction().storage("checking the index")?;
+        let mut dropped = 0;
+        let bad_entries: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT id, algorithm, digest FROM entries")
+                .storage("checking the index")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, rusqlite::types::Value>(1)?,
+                        r.get::<_, rusqlite::types::Value>(2)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .storage("checking the index")?;
+            rows.into_iter()
+                .filter(|(_, algorithm, digest)| {
+                    let (
+                        rusqlite::types::Value::Text(algorithm),
+                        rusqlite::types::Value::Blob(digest),
+                    ) = (algorithm, digest)
+                    else {
+                        return true;
+                    };
+                    algorithm
+                        .parse::<HashAlgorithm>()
+                        .and_then(|a| CosHash::from_digest(a, digest.clone()))
+                        .is_err()
+                })
+                .map(|(id, _, _)| id)
+                .collect()
+        };
+        for id in bad_entries {
+            log::warn!("Cross-Origin Storage: index row {id} names no valid hash; dropping it");
+            tx.execute("DELETE FROM entries WHERE id = ?1", params![id])
+                .storage("dropping a malformed entry")?;
+            dropped += 1;
+        }
+        for table in ["storers", "listed", "readers"] {
+            let rows: Vec<(i64, rusqlite::types::Value, rusqlite::types::Value)> = {
+                let mut stmt = tx
+                    .prepare(&format!("SELECT rowid, origin, site FROM {table}"))
+                    .storage("checking the index")?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                    .storage("checking the index")?
+            };
+            for (rowid, origin, site) in rows {
+                let parsed = match &origin {
+                    rusqlite::types::Value::Text(text) => Origin::parse(text).ok(),
+                    _ => None,
+                };
+                match parsed {
+                    None => {
+                        log::warn!(
+                            "Cross-Origin Storage: a {table} row names no valid origin; dropping it"
+                        );
+                        tx.execute(
+                            &format!("DELETE FROM {table} WHERE rowid = ?1"),
+                            params![rowid],
+                        )
+                        .storage("dropping a malformed row")?;
+                        dropped += 1;
+                    },
+                    Some(origin)
+                        if site
+                            != rusqlite::types::Value::Text(origin.site().as_str().to_owned()) =>
+                    {
+                        tx.execute(
+                            &format!("UPDATE {table} SET site = ?2 WHERE rowid = ?1"),
+                            params![rowid, origin.site().as_str()],
+                        )
+                        .storage("updating a row's site")?;
+                    },
+                    Some(_) => {},
+                }
+            }
+        }
+        tx.commit().storage("checking the index")?;
+        Ok(dropped)
+    }
+
     pub fn reset_consent(&self) -> Result<(), CosError> {
         self.conn
             .execute("DELETE FROM consent", [])

@@ -52,6 +52,8 @@ pub struct Store {
     capacity: u64,
     /// Entries whose bytes this process has hashed (written or verified).
     verified: HashSet<i64>,
+    /// Bytes held by writes in progress (see `quota`).
+    reservations: quota::Reservations,
     /// Held for the store's lifetime: one process owns a store at a time.
     _lock: File,
     repairs: Repairs,
@@ -125,7 +127,26 @@ impl Store {
             });
         }
 
-        let index = Index::open(&layout.index())?;
+        // A damaged index is moved aside and rebuilt from the content files
+        // (recovery adopts them); an index of a newer schema is left alone
+        // and refused, since this code cannot know what it would lose.
+        let mut index_set_aside = None;
+        let index = match Index::open(&layout.index()) {
+            Err(OpenError::Corrupt { path, detail }) => {
+                let aside = layout
+                    .set_aside_index((config.clock)())
+                    .map_err(OpenError::io(&path))?;
+                log::warn!(
+                    "Cross-Origin Storage: the index {} is damaged ({detail}); moved it to {} \
+                     and rebuilding it from the content files",
+                    path.display(),
+                    aside.display()
+                );
+                index_set_aside = Some(aside);
+                Index::open(&layout.index())?
+            },
+            result => result?,
+        };
         let phl_path = config
             .public_hash_list
             .clone()
@@ -158,10 +179,12 @@ impl Store {
             config,
             capacity,
             verified: HashSet::new(),
+            reservations: Default::default(),
             _lock: lock,
             repairs: Repairs::default(),
         };
         store.repairs = store.recover().map_err(corrupt)?;
+        store.repairs.index_set_aside = index_set_aside;
         let window = store.config.probe_window.as_millis() as u64;
         let now = store.now();
         store

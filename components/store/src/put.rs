@@ -13,8 +13,9 @@
 //! Publication is crash-safe by ordering: the temporary file is fsynced,
 //! renamed to its content path (atomic), the directory fsynced, and only
 //! then is the index row committed. A crash before the commit leaves a
-//! content file without a row, which recovery deletes; a crash after it
-//! leaves a complete entry.
+//! content file without a row, which recovery adopts (its bytes are
+//! verified); a crash after it leaves a complete entry. Entries evicted to
+//! make room go only after the commit.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -27,6 +28,7 @@ use cos_traits::{
 use crate::Store;
 use crate::error::StorageContext;
 use crate::layout::Layout;
+use crate::quota::Reservation;
 
 /// Hashing and copying work in pieces of this size, so memory stays flat
 /// whatever the file size.
@@ -43,16 +45,15 @@ pub struct WriteSession {
     /// shrinking truncate drops it, and `finish` re-reads the final bytes.
     hasher: Option<Hasher>,
     hashed: u64,
-    /// The most this write may hold: the per-file cap, lowered to what the
-    /// writer's quota allows when it began.
-    limit: u64,
+    /// What this write holds against its origin's and the store's budgets.
+    reservation: Reservation,
 }
 
 impl WriteSession {
     pub(crate) fn create(
         layout: &Layout,
         hash: CosHash,
-        limit: u64,
+        reservation: Reservation,
     ) -> Result<WriteSession, CosError> {
         let temp = TempFile::create(&layout.tmp_dir())?;
         Ok(WriteSession {
@@ -62,7 +63,7 @@ impl WriteSession {
             len: 0,
             cursor: 0,
             hashed: 0,
-            limit: limit.min(MAX_FILE_SIZE),
+            reservation,
         })
     }
 
@@ -70,17 +71,15 @@ impl WriteSession {
         &self.hash
     }
 
-    fn check_size(&self, size: u64) -> Result<(), CosError> {
+    /// Checks that the file may grow to `size` bytes, and holds them.
+    fn check_size(&mut self, size: u64) -> Result<(), CosError> {
         if size > MAX_FILE_SIZE {
             return Err(CosError::QuotaExceeded(format!(
                 "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
             )));
         }
-        if size > self.limit {
-            return Err(CosError::QuotaExceeded(format!(
-                "this write needs {size} bytes and the origin's storage budget allows {}",
-                self.limit
-            )));
+        if size > self.len {
+            self.reservation.hold(size)?;
         }
         Ok(())
     }
@@ -111,7 +110,12 @@ impl WriteSession {
     }
 
     pub fn seek(&mut self, position: u64) -> Result<(), CosError> {
-        self.check_size(position)?;
+        // A seek past the end holds nothing until a write fills the gap.
+        if position > MAX_FILE_SIZE {
+            return Err(CosError::QuotaExceeded(format!(
+                "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
+            )));
+        }
         self.cursor = position;
         Ok(())
     }
@@ -121,6 +125,9 @@ impl WriteSession {
     pub fn truncate(&mut self, size: u64) -> Result<(), CosError> {
         self.check_size(size)?;
         self.temp.file.set_len(size).storage("truncating")?;
+        if size < self.len {
+            self.reservation.hold(size)?;
+        }
         if size < self.hashed || size > self.len {
             self.hasher = None;
         }
@@ -139,6 +146,7 @@ impl WriteSession {
             len,
             hasher,
             hashed,
+            reservation,
             ..
         } = self;
         let digest = match hasher {
@@ -153,6 +161,7 @@ impl WriteSession {
             hash,
             size: len,
             temp,
+            _reservation: reservation,
         })
     }
 }
@@ -186,6 +195,8 @@ pub struct VerifiedWrite {
     hash: CosHash,
     size: u64,
     temp: TempFile,
+    /// Held until publication charges the bytes to the origin.
+    _reservation: Reservation,
 }
 
 impl VerifiedWrite {
@@ -256,8 +267,8 @@ fn sync_dir(dir: &Path) -> Result<(), CosError> {
 impl Store {
     /// Starts a write for `create: true`. Registers nothing.
     pub fn begin_write(&self, hash: CosHash, origin: &Origin) -> Result<WriteSession, CosError> {
-        let limit = self.write_limit(&hash, origin)?;
-        WriteSession::create(&self.layout, hash, limit)
+        let reservation = self.reserve(&hash, origin)?;
+        WriteSession::create(&self.layout, hash, reservation)
     }
 
     /// Makes a verified write an entry (or, when the entry exists, records
@@ -279,8 +290,9 @@ impl Store {
             self.check_origin_quota(origin, write.size)?;
         }
         let path = self.layout.content_path(&write.hash);
+        let mut victims = Vec::new();
         if existing.is_none() {
-            self.make_room(write.size)?;
+            victims = self.plan_room(write.size)?;
             let dir = path.parent().expect("content paths have parents");
             std::fs::create_dir_all(dir).storage("creating a content directory")?;
             write.temp.rename_to(&path)?;
@@ -317,6 +329,8 @@ impl Store {
         match result {
             Ok((id, published)) => {
                 self.verified.insert(id);
+                // Only now that the new entry is committed do the old ones go.
+                self.evict(&victims);
                 Ok(published)
             },
             Err(e) => {

@@ -7,10 +7,99 @@
 //! origin cannot hide behind another's copy), but storing bytes an origin
 //! already stored is free. When the store is full, least-recently-read
 //! entries are evicted to make room.
+//!
+//! Writes in progress count too: each holds a [`Reservation`] that grows
+//! with its temporary file, so an origin with many open streams cannot
+//! spool more than its budget to disk before any of them publishes (and
+//! all open streams together no more than the store's budget).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use cos_traits::{CosError, CosHash, MAX_FILE_SIZE, Origin};
 
 use crate::Store;
+use crate::index::EntryRow;
+
+/// Bytes held by writes in progress, per origin and in all. Shared with
+/// the write threads.
+#[derive(Clone, Default)]
+pub(crate) struct Reservations(Arc<Mutex<Held>>);
+
+#[derive(Default)]
+struct Held {
+    by_origin: HashMap<Origin, u64>,
+    total: u64,
+}
+
+/// What one write in progress may hold and holds. Released on drop.
+pub(crate) struct Reservation {
+    shared: Reservations,
+    origin: Origin,
+    held: u64,
+    /// How much this origin's open writes may hold together: its budget
+    /// less what it has stored (unlimited for a rewrite of bytes it stored).
+    origin_room: u64,
+    /// How much all open writes may hold together: the store's budget.
+    global_room: u64,
+}
+
+impl Reservation {
+    /// Grows (or shrinks) what this write holds to `size` bytes, or fails
+    /// with `QuotaExceeded` naming the budget it would pass.
+    pub(crate) fn hold(&mut self, size: u64) -> Result<(), CosError> {
+        if size > MAX_FILE_SIZE {
+            return Err(CosError::QuotaExceeded(format!(
+                "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
+            )));
+        }
+        if size <= self.held {
+            let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
+            held.release(&self.origin, self.held - size);
+            self.held = size;
+            return Ok(());
+        }
+        let more = size - self.held;
+        let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
+        let origin_held = held.by_origin.get(&self.origin).copied().unwrap_or(0);
+        if origin_held.saturating_add(more) > self.origin_room {
+            return Err(CosError::QuotaExceeded(format!(
+                "this write needs {size} bytes and the origin's storage budget leaves {} for \
+                 all its writes in progress",
+                self.origin_room
+            )));
+        }
+        if held.total.saturating_add(more) > self.global_room {
+            return Err(CosError::QuotaExceeded(format!(
+                "writes in progress would pass Cross-Origin Storage's budget of {} bytes",
+                self.global_room
+            )));
+        }
+        *held.by_origin.entry(self.origin.clone()).or_default() += more;
+        held.total += more;
+        self.held = size;
+        Ok(())
+    }
+}
+
+impl Held {
+    fn release(&mut self, origin: &Origin, bytes: u64) {
+        if let Some(origin_held) = self.by_origin.get_mut(origin) {
+            *origin_held = origin_held.saturating_sub(bytes);
+            if *origin_held == 0 {
+                self.by_origin.remove(origin);
+            }
+        }
+        self.total = self.total.saturating_sub(bytes);
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.release(&self.origin, self.held);
+    }
+}
 
 impl Store {
     /// The store's budget: 60% of the disk's capacity.
@@ -23,22 +112,28 @@ impl Store {
         self.global_budget() / 100 * 20
     }
 
-    /// The most a new write by `origin` may hold, fixed when it begins so
-    /// that an over-budget write fails on the write that crosses the line
-    /// rather than after gigabytes were spooled. Publication checks again.
-    pub(crate) fn write_limit(&self, hash: &CosHash, origin: &Origin) -> Result<u64, CosError> {
+    /// What a new write by `origin` may hold, so that an over-budget write
+    /// fails on the write that crosses the line rather than after gigabytes
+    /// were spooled. Publication checks the stored usage again.
+    pub(crate) fn reserve(&self, hash: &CosHash, origin: &Origin) -> Result<Reservation, CosError> {
         let storing = match self.index.entry(hash)? {
             Some(row) => self.index.storers(row.id)?.contains(origin),
             None => false,
         };
-        if storing {
+        let origin_room = if storing {
             // Rewriting bytes it already stored costs the origin nothing.
-            return Ok(MAX_FILE_SIZE);
-        }
-        let remaining = self
-            .origin_budget()
-            .saturating_sub(self.index.origin_usage(origin)?);
-        Ok(remaining.min(self.global_budget()).min(MAX_FILE_SIZE))
+            u64::MAX
+        } else {
+            self.origin_budget()
+                .saturating_sub(self.index.origin_usage(origin)?)
+        };
+        Ok(Reservation {
+            shared: self.reservations.clone(),
+            origin: origin.clone(),
+            held: 0,
+            origin_room,
+            global_room: self.global_budget(),
+        })
     }
 
     pub(crate) fn check_origin_quota(&self, origin: &Origin, size: u64) -> Result<(), CosError> {
@@ -52,9 +147,11 @@ impl Store {
         Ok(())
     }
 
-    /// Evicts least-recently-read entries until `size` more bytes fit in the
-    /// store's budget. Nothing is evicted if they could never fit.
-    pub(crate) fn make_room(&mut self, size: u64) -> Result<(), CosError> {
+    /// The least-recently-read entries to evict so that `size` more bytes
+    /// fit in the store's budget. Nothing is evicted yet: the caller evicts
+    /// them once the new entry is committed, so that a failed publication
+    /// costs no one's entry.
+    pub(crate) fn plan_room(&self, size: u64) -> Result<Vec<EntryRow>, CosError> {
         let budget = self.global_budget();
         if size > budget {
             return Err(CosError::QuotaExceeded(format!(
@@ -62,21 +159,31 @@ impl Store {
             )));
         }
         let mut used = self.index.total_usage()?;
+        let mut victims = Vec::new();
         if used + size <= budget {
-            return Ok(());
+            return Ok(victims);
         }
         for row in self.index.entries_by_last_use()? {
+            used -= row.size;
+            victims.push(row);
+            if used + size <= budget {
+                break;
+            }
+        }
+        Ok(victims)
+    }
+
+    /// Evicts what [`Store::plan_room`] chose.
+    pub(crate) fn evict(&mut self, victims: &[EntryRow]) {
+        for row in victims {
             log::info!(
                 "Cross-Origin Storage: evicting {} ({} bytes) to make room",
                 row.hash,
                 row.size
             );
-            self.delete_entry(&row)?;
-            used -= row.size;
-            if used + size <= budget {
-                return Ok(());
+            if let Err(e) = self.delete_entry(row) {
+                log::warn!("Cross-Origin Storage: evicting {} failed: {e}", row.hash);
             }
         }
-        Ok(())
     }
 }

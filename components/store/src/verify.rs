@@ -4,13 +4,19 @@
 
 //! Recovery when a store opens, and full verification on demand.
 //!
-//! Opening brings index and files back into agreement after any crash:
-//! temporary files of interrupted writes are removed; a row whose file is
-//! missing or has the wrong size is dropped; a content file with no row (a
-//! publication interrupted before its commit) is removed. Hashing every
-//! file at every start would cost seconds per gigabyte, so opening checks
-//! sizes only; each entry is hashed before this process first serves it
-//! (see `ReadTicket`), and `verify` hashes everything.
+//! Opening brings index and files back into agreement after any crash or
+//! damage: temporary files (and anything else) in `tmp/` are removed; rows
+//! the code cannot read are dropped; a row whose file is missing or has the
+//! wrong size is dropped; a content file with no row (a publication
+//! interrupted before its commit, or an index that was lost and started
+//! anew) is hashed and, if its bytes match the hash its path names, adopted
+//! as an entry with no storing origin (disclosed to nobody until a site
+//! stores it again, and shown to the person in the management view),
+//! otherwise removed. The bytes are the expensive part of the store: a
+//! damaged index must not take them with it. Hashing every entry at every
+//! start would cost seconds per gigabyte, so opening checks sizes only;
+//! each entry is hashed before this process first serves it (see
+//! `ReadTicket`), and `verify` hashes everything.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -29,8 +35,17 @@ pub struct Repairs {
     /// Entries dropped because their file was missing, truncated or (for
     /// `verify`) did not hash to their hash.
     pub entries_dropped: Vec<CosHash>,
-    /// Content files with no index row, removed.
+    /// Content files with no index row that did not match their name, or
+    /// were not named by a hash at all, removed.
     pub orphan_files_removed: usize,
+    /// Content files with no index row whose bytes match the hash they are
+    /// named by, adopted as entries.
+    pub orphan_files_adopted: usize,
+    /// Index rows that could not be read, dropped.
+    pub malformed_rows_dropped: usize,
+    /// Where a damaged index was moved aside to, when the store had to
+    /// start a new one.
+    pub index_set_aside: Option<std::path::PathBuf>,
     /// Entries whose bytes were hashed and matched.
     pub entries_verified: usize,
 }
@@ -53,11 +68,19 @@ impl Store {
         let mut repairs = Repairs::default();
 
         // No write can be in progress: this process holds the store's lock.
+        // tmp/ is ours alone: whatever is in it goes.
         for item in std::fs::read_dir(self.layout.tmp_dir()).storage("listing tmp/")? {
-            let path = item.storage("listing tmp/")?.path();
-            std::fs::remove_file(&path).storage("removing a temporary file")?;
+            let item = item.storage("listing tmp/")?;
+            let path = item.path();
+            if item.file_type().is_ok_and(|kind| kind.is_dir()) {
+                std::fs::remove_dir_all(&path).storage("removing a directory in tmp/")?;
+            } else {
+                std::fs::remove_file(&path).storage("removing a temporary file")?;
+            }
             repairs.temp_files_removed += 1;
         }
+
+        repairs.malformed_rows_dropped = self.index.drop_malformed_rows()?;
 
         let mut indexed = HashSet::new();
         for row in self.index.entries()? {
@@ -79,10 +102,30 @@ impl Store {
         if self.layout.content_dir().exists() {
             walk_files(&self.layout.content_dir(), &mut files).storage("listing content files")?;
         }
+        let now = self.now();
         for path in files {
-            if !indexed.contains(&path) {
-                std::fs::remove_file(&path).storage("removing an orphaned file")?;
-                repairs.orphan_files_removed += 1;
+            if indexed.contains(&path) {
+                continue;
+            }
+            let adoptable = self.layout.hash_of_content_path(&path).filter(|hash| {
+                // A file can be half-written only under tmp/; still, adopt
+                // nothing whose bytes are not what its name says.
+                hash_path(&path, hash).unwrap_or(false)
+            });
+            match adoptable {
+                Some(hash) => {
+                    let size = std::fs::metadata(&path)
+                        .storage("adopting a content file")?
+                        .len();
+                    let id = self.index.insert_entry(&hash, size, now)?;
+                    self.verified.insert(id);
+                    log::warn!("Cross-Origin Storage: {hash} had no index row; adopted it");
+                    repairs.orphan_files_adopted += 1;
+                },
+                None => {
+                    std::fs::remove_file(&path).storage("removing an orphaned file")?;
+                    repairs.orphan_files_removed += 1;
+                },
             }
         }
         Ok(repairs)

@@ -220,8 +220,40 @@ fn every_storing_origin_is_charged_the_full_size() {
 }
 
 #[test]
+fn open_writes_of_one_origin_share_its_budget() {
+    // An origin's budget here is 120,000 bytes. Many open streams cannot
+    // each hold up to it: together they hold at most it.
+    let fx = Fixture::new();
+    let mut store = small_disk(&fx, 1_000_000);
+    let a = origin("https://a.example");
+    let mut writes: Vec<_> = (0..9u8)
+        .map(|i| store.begin_write(sha256(&[i]), &a).unwrap())
+        .collect();
+    let mut held = 0;
+    for w in &mut writes {
+        if w.write(None, &[7; 50_000]).is_ok() {
+            held += 50_000;
+        }
+    }
+    assert_eq!(held, 100_000);
+    assert!(files_under(&store.layout().tmp_dir()).len() <= 9);
+    // Another origin is not charged for them.
+    let b = origin("https://b.example");
+    let mut wb = store.begin_write(sha256(&[9; 100_000]), &b).unwrap();
+    wb.write(None, &[9; 100_000]).unwrap();
+    // Closing streams gives their room back.
+    writes.clear();
+    let mut again = store.begin_write(sha256(&[1; 110_000]), &a).unwrap();
+    again.write(None, &[1; 110_000]).unwrap();
+    drop(wb);
+    drop(again);
+    assert!(files_under(&store.layout().tmp_dir()).is_empty());
+}
+
+#[test]
 fn publication_rechecks_the_budget() {
-    // Two writes that each fit alone, racing: the second to publish fails.
+    // Two writes that each fit alone: the first publishes while the second
+    // is still writing, and the second then no longer fits.
     let fx = Fixture::new();
     let mut store = small_disk(&fx, 1_000_000);
     let a = origin("https://a.example");
@@ -229,10 +261,10 @@ fn publication_rechecks_the_budget() {
     let mut wx = store.begin_write(sha256(&x), &a).unwrap();
     let mut wy = store.begin_write(sha256(&y), &a).unwrap();
     wx.write(None, &x).unwrap();
-    wy.write(None, &y).unwrap();
     store
         .publish(wx.finish().unwrap(), &a, &RequestedOrigins::SameSite)
         .unwrap();
+    wy.write(None, &y).unwrap();
     let err = store
         .publish(wy.finish().unwrap(), &a, &RequestedOrigins::SameSite)
         .unwrap_err();
@@ -276,4 +308,38 @@ fn a_full_store_evicts_the_least_recently_read() {
     assert!(!left.contains(&sha256(&entries[1])));
     assert!(left.contains(&sha256(&entries[0])));
     assert_eq!(files_under(&store.layout().content_dir()).len(), 5);
+}
+
+#[test]
+fn a_publication_that_fails_evicts_nothing() {
+    let fx = Fixture::new();
+    let mut store = small_disk(&fx, 500_000); // 300 000 in all, 60 000 per origin
+    for i in 0..5u8 {
+        fx.clock.advance(1000);
+        let s = origin(&format!("https://s{i}.example"));
+        put(&mut store, &s, &vec![i; 55_000], RequestedOrigins::SameSite).unwrap();
+    }
+    // A sixth entry needs the oldest evicted, but its commit fails: another
+    // connection holds the index's write lock.
+    let newcomer = origin("https://new.example");
+    let mut write = store.begin_write(sha256(&[9; 55_000]), &newcomer).unwrap();
+    write.write(None, &[9; 55_000]).unwrap();
+    let verified = write.finish().unwrap();
+    let blocker = rusqlite::Connection::open(store.layout().index()).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert!(
+        store
+            .publish(verified, &newcomer, &RequestedOrigins::SameSite)
+            .is_err()
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    // Nothing was evicted for a publication that did not happen.
+    for i in 0..5u8 {
+        let s = origin(&format!("https://s{i}.example"));
+        assert!(
+            found(get(&mut store, &s, &sha256(&vec![i; 55_000]))),
+            "entry {i}"
+        );
+    }
+    assert!(!found(get(&mut store, &newcomer, &sha256(&[9; 55_000]))));
 }

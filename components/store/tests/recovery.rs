@@ -105,30 +105,113 @@ fn verify_hashes_everything() {
     assert_eq!(store.list().unwrap().len(), 1);
 }
 
+/// A store with two entries, one of `a`'s, one listed for `b`; returns the
+/// index's path.
+fn two_entries(fx: &Fixture) -> std::path::PathBuf {
+    let mut store = fx.open();
+    put(
+        &mut store,
+        &origin("https://a.example"),
+        b"x",
+        RequestedOrigins::SameSite,
+    )
+    .unwrap();
+    put(
+        &mut store,
+        &origin("https://a.example"),
+        b"model weights",
+        RequestedOrigins::from_list(&["https://b.example"]).unwrap(),
+    )
+    .unwrap();
+    store.layout().index()
+}
+
 #[test]
-fn a_corrupt_index_is_an_error_naming_the_file_and_is_left_alone() {
-    let fx = Fixture::new();
-    let index = {
+fn a_damaged_index_is_set_aside_and_rebuilt_from_the_content_files() {
+    for damage in ["garbage", "truncated", "zero-length"] {
+        let fx = Fixture::new();
+        let index = two_entries(&fx);
+        let original = std::fs::read(&index).unwrap();
+        match damage {
+            "garbage" => std::fs::write(&index, vec![0x5au8; 8192]).unwrap(),
+            "truncated" => std::fs::write(&index, &original[..original.len() / 2]).unwrap(),
+            _ => std::fs::write(&index, b"").unwrap(),
+        }
+        let damaged = std::fs::read(&index).unwrap();
+        let store = Store::open(fx.config()).unwrap_or_else(|e| panic!("{damage}: {e}"));
+        let repairs = store.repairs().clone();
+        // The content files were adopted, not deleted.
+        assert_eq!(repairs.orphan_files_adopted, 2, "{damage}: {repairs:?}");
+        assert_eq!(repairs.orphan_files_removed, 0, "{damage}");
+        assert_eq!(files_under(&fx.dir.path().join("cos/content-v1")).len(), 2);
+        let hashes: Vec<_> = store.list().unwrap().into_iter().map(|e| e.hash).collect();
+        assert!(hashes.contains(&sha256(b"model weights")), "{damage}");
+        // An index SQLite cannot read is kept, byte for byte, for a person
+        // to look at; a zero-length one reads as empty and is reused.
+        match &repairs.index_set_aside {
+            Some(aside) => assert_eq!(std::fs::read(aside).unwrap(), damaged, "{damage}"),
+            None => assert_eq!(damage, "zero-length"),
+        }
+        // Adopted entries have no storing origin: nobody reads them until
+        // a site stores the bytes again, which then works as usual.
+        drop(store);
         let mut store = fx.open();
-        put(
-            &mut store,
-            &origin("https://a.example"),
-            b"x",
-            RequestedOrigins::SameSite,
+        let a = origin("https://a.example");
+        assert!(!found(get(&mut store, &a, &sha256(b"x"))), "{damage}");
+        put(&mut store, &a, b"x", RequestedOrigins::SameSite).unwrap();
+        assert!(found(get(&mut store, &a, &sha256(b"x"))), "{damage}");
+    }
+}
+
+#[test]
+fn a_file_whose_bytes_do_not_match_its_name_is_not_adopted() {
+    let fx = Fixture::new();
+    let index = two_entries(&fx);
+    let store = fx.open();
+    let path = store.layout().content_path(&sha256(b"x"));
+    drop(store);
+    std::fs::write(&path, b"y").unwrap();
+    std::fs::write(&index, b"").unwrap();
+    let store = fx.open();
+    assert_eq!(store.repairs().orphan_files_adopted, 1);
+    assert_eq!(store.repairs().orphan_files_removed, 1);
+    assert!(!path.exists());
+}
+
+#[test]
+fn unreadable_rows_and_stray_directories_cost_only_themselves() {
+    let fx = Fixture::new();
+    let index = two_entries(&fx);
+    {
+        let conn = rusqlite::Connection::open(&index).unwrap();
+        // An entry row of an algorithm this code does not know, and a
+        // storing origin that does not parse.
+        conn.execute(
+            "INSERT INTO entries (algorithm, digest, size, created) VALUES ('BLAKE3', x'00', 1, 0)",
+            [],
         )
         .unwrap();
-        store.layout().index()
-    };
-    let garbage = vec![0x5au8; 8192];
-    std::fs::write(&index, &garbage).unwrap();
-    let err = Store::open(fx.config())
-        .err()
-        .expect("a corrupt index does not open");
-    assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
-    assert!(err.to_string().contains(index.to_str().unwrap()), "{err}");
-    assert_eq!(std::fs::read(&index).unwrap(), garbage);
-    // The content was not deleted to "fix" it.
-    assert_eq!(files_under(&fx.dir.path().join("cos/content-v1")).len(), 1);
+        conn.execute(
+            "INSERT INTO storers (entry, origin, site, first, last, count)
+             SELECT id, 'not an origin', 'x', 0, 0, 1 FROM entries WHERE size = 13",
+            [],
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(fx.dir.path().join("cos/tmp/stray/deeper")).unwrap();
+    let store = fx.open();
+    assert_eq!(store.repairs().malformed_rows_dropped, 2);
+    assert!(!fx.dir.path().join("cos/tmp/stray").exists());
+    let entries = store.list().unwrap();
+    assert_eq!(entries.len(), 2);
+    for entry in entries {
+        assert!(
+            entry
+                .stored_by
+                .iter()
+                .all(|s| s.origin.as_str() == "https://a.example")
+        );
+    }
 }
 
 #[test]

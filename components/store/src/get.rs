@@ -22,14 +22,15 @@
 //! arrived: `thread::LOOKUP_ANSWER_TIME`.)
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use cos_traits::{
     ConsentPolicy, ConsentRequest, CosError, CosHash, EntryInfo, LookupOutcome, Origin, Site,
 };
 
 use crate::Store;
+use crate::chunks::ChunkDigests;
 use crate::error::StorageContext;
 use crate::put::hash_path;
 
@@ -45,27 +46,48 @@ pub struct ReadTicket {
     pub hash: CosHash,
     pub path: PathBuf,
     pub size: u64,
-    /// The bytes have not been hashed since this process opened the store.
-    pub needs_verification: bool,
+    /// The digests every read checks its pieces against; `None` for an
+    /// entry stored before they were recorded, which is hashed in full once
+    /// (`verify`) to make them.
+    pub chunks: Option<Arc<ChunkDigests>>,
+}
+
+/// What a read found.
+#[derive(Debug, PartialEq)]
+pub enum ReadOutcome {
+    Bytes(Vec<u8>),
+    /// A piece no longer matches its digest: nothing was served, and the
+    /// entry must be dropped.
+    Corrupt,
 }
 
 impl ReadTicket {
-    /// Hashes the whole file; `false` means it no longer matches its hash.
-    pub fn verify(&self) -> Result<bool, CosError> {
+    pub fn needs_verification(&self) -> bool {
+        !self.chunks.as_ref().is_some_and(|c| c.fit(self.size))
+    }
+
+    /// Hashes the whole file: the digests of its pieces if it still
+    /// matches its hash, `None` if it does not.
+    pub fn verify(&self) -> Result<Option<ChunkDigests>, CosError> {
+        if std::fs::metadata(&self.path).map(|m| m.len()).ok() != Some(self.size) {
+            return Ok(None);
+        }
         hash_path(&self.path, &self.hash)
     }
 
-    pub fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, CosError> {
-        let len = len.min(MAX_READ) as u64;
-        let end = offset.saturating_add(len).min(self.size);
-        if offset >= end {
-            return Ok(Vec::new());
-        }
+    /// Up to `len` bytes at `offset`, every piece checked. Verify first if
+    /// [`ReadTicket::needs_verification`].
+    pub fn read(&self, offset: u64, len: u32) -> Result<ReadOutcome, CosError> {
+        let chunks = self
+            .chunks
+            .as_ref()
+            .ok_or_else(|| CosError::Storage("reading an entry before verifying it".into()))?;
         let file = File::open(&self.path).storage("opening an entry")?;
-        let mut buf = vec![0u8; (end - offset) as usize];
-        file.read_exact_at(&mut buf, offset)
-            .storage("reading an entry")?;
-        Ok(buf)
+        let len = u64::from(len.min(MAX_READ));
+        Ok(match chunks.read_verified(&file, self.size, offset, len)? {
+            Some(bytes) => ReadOutcome::Bytes(bytes),
+            None => ReadOutcome::Corrupt,
+        })
     }
 }
 
@@ -206,22 +228,26 @@ impl Store {
         }
         Ok(ReadTicket {
             path: self.layout.content_path(&entry.hash),
-            needs_verification: !self.verified.contains(&entry.id),
+            chunks: self.index.chunks(entry.id)?.map(Arc::new),
             entry: entry.id,
             hash: entry.hash,
             size: entry.size,
         })
     }
 
-    /// Records the outcome of a ticket's verification: a mismatch drops the
-    /// entry, which is never served.
-    pub fn verified(&mut self, ticket: &ReadTicket, ok: bool) -> Result<(), CosError> {
-        if ok {
-            self.verified.insert(ticket.entry);
-            return Ok(());
+    /// Records what verifying a ticket's entry found: its piece digests, or
+    /// (`None`) that its bytes no longer match, which drops the entry: it is
+    /// never served again.
+    pub fn verified(
+        &mut self,
+        ticket: &ReadTicket,
+        chunks: Option<&ChunkDigests>,
+    ) -> Result<(), CosError> {
+        if let Some(chunks) = chunks {
+            return self.index.set_chunks(ticket.entry, chunks);
         }
         log::warn!(
-            "Cross-Origin Storage: {} failed verification and was dropped",
+            "Cross-Origin Storage: {}'s bytes no longer match its hash; dropped it",
             ticket.hash
         );
         if let Some(row) = self.index.entry(&ticket.hash)? {
@@ -230,8 +256,8 @@ impl Store {
         Err(CosError::NotFound)
     }
 
-    /// Reads up to `len` bytes at `offset`, verifying the whole file first
-    /// if this process has not yet. (The storage thread does the same work
+    /// Reads up to `len` bytes at `offset`, each piece checked (hashing the
+    /// whole file first if its piece digests were never recorded). (The storage thread does the same work
     /// off its own thread.)
     pub fn read(
         &mut self,
@@ -240,11 +266,18 @@ impl Store {
         offset: u64,
         len: u32,
     ) -> Result<Vec<u8>, CosError> {
-        let ticket = self.authorize_read(hash, origin)?;
-        if ticket.needs_verification {
-            let ok = ticket.verify()?;
-            self.verified(&ticket, ok)?;
+        let mut ticket = self.authorize_read(hash, origin)?;
+        if ticket.needs_verification() {
+            let chunks = ticket.verify()?;
+            self.verified(&ticket, chunks.as_ref())?;
+            ticket.chunks = chunks.map(Arc::new);
         }
-        ticket.read(offset, len)
+        match ticket.read(offset, len)? {
+            ReadOutcome::Bytes(bytes) => Ok(bytes),
+            ReadOutcome::Corrupt => {
+                self.verified(&ticket, None)?;
+                Err(CosError::NotFound)
+            },
+        }
     }
 }

@@ -11,11 +11,12 @@ use std::path::Path;
 use cos_traits::{CosError, CosHash, HashAlgorithm, Origin, OriginActivity, Site};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::chunks::ChunkDigests;
 use crate::error::{OpenError, StorageContext};
 
 /// The schema this code reads and writes. `MIGRATIONS[n]` upgrades a
 /// database from version `n` to `n + 1`; version 0 is an empty file.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -65,6 +66,13 @@ const MIGRATIONS: &[&str] = &[
     // requester's site?" as one indexed probe, whatever the entry's size.
     "CREATE INDEX storers_entry_site ON storers(entry, site);
      CREATE INDEX listed_entry_site ON listed(entry, site);",
+    // 2 -> 3: the digests of each entry's 1 MiB pieces, checked on every
+    // read (see `chunks.rs`). Entries from before get theirs when they are
+    // first verified.
+    "CREATE TABLE chunks (
+         entry INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+         digests BLOB NOT NULL
+     );",
 ];
 
 /// One row of `entries`.
@@ -292,6 +300,24 @@ impl Index {
             })
             .storage("recording a storing origin")?;
         Ok(())
+    }
+
+    pub fn set_chunks(&self, id: i64, chunks: &ChunkDigests) -> Result<(), CosError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO chunks (entry, digests) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![id, chunks.to_blob()]))
+            .storage("recording an entry's piece digests")?;
+        Ok(())
+    }
+
+    /// Entry `id`'s piece digests, if they were recorded (and are readable).
+    pub fn chunks(&self, id: i64) -> Result<Option<ChunkDigests>, CosError> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT digests FROM chunks WHERE entry = ?1")
+            .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+            .storage("reading an entry's piece digests")?;
+        Ok(blob.and_then(|b| ChunkDigests::from_blob(&b)))
     }
 
     /// Whether an origin of `site` stored entry `id`. One indexed probe, so

@@ -13,6 +13,7 @@
 //! `get` looks up and reads, `rm` removes, `ls` lists, `verify` repairs.
 
 pub mod access;
+mod chunks;
 mod config;
 mod error;
 mod get;
@@ -27,12 +28,12 @@ mod rm;
 pub mod thread;
 mod verify;
 
-use std::collections::HashSet;
 use std::fs::File;
 
+pub use chunks::{CHUNK, ChunkDigests};
 pub use config::{Clock, ConsentPolicy, StoreConfig, system_clock};
 pub use error::OpenError;
-pub use get::{MAX_READ, ReadTicket};
+pub use get::{MAX_READ, ReadOutcome, ReadTicket};
 pub use index::SCHEMA_VERSION;
 pub use layout::Layout;
 pub use phl::PublicHashList;
@@ -50,8 +51,6 @@ pub struct Store {
     config: StoreConfig,
     /// Bytes of the disk the store lives on.
     capacity: u64,
-    /// Entries whose bytes this process has hashed (written or verified).
-    verified: HashSet<i64>,
     /// Bytes held by writes in progress (see `quota`).
     reservations: quota::Reservations,
     /// Held for the store's lifetime: one process owns a store at a time.
@@ -178,7 +177,6 @@ impl Store {
             grease,
             config,
             capacity,
-            verified: HashSet::new(),
             reservations: Default::default(),
             _lock: lock,
             repairs: Repairs::default(),

@@ -26,13 +26,10 @@ use cos_traits::{
 };
 
 use crate::Store;
+use crate::chunks::{self, ChunkDigests, ChunkHasher};
 use crate::error::StorageContext;
 use crate::layout::Layout;
 use crate::quota::Reservation;
-
-/// Hashing and copying work in pieces of this size, so memory stays flat
-/// whatever the file size.
-pub(crate) const CHUNK: usize = 1 << 20;
 
 /// One `createWritable()` stream: a cursor over a temporary file.
 pub struct WriteSession {
@@ -44,6 +41,8 @@ pub struct WriteSession {
     /// appended exactly at `hashed`. A write elsewhere, a gap or a
     /// shrinking truncate drops it, and `finish` re-reads the final bytes.
     hasher: Option<Hasher>,
+    /// The digests of its pieces (see `chunks`), kept as `hasher` is.
+    chunker: Option<ChunkHasher>,
     hashed: u64,
     /// What this write holds against its origin's and the store's budgets.
     reservation: Reservation,
@@ -58,6 +57,7 @@ impl WriteSession {
         let temp = TempFile::create(&layout.tmp_dir())?;
         Ok(WriteSession {
             hasher: Some(hash.algorithm().hasher()),
+            chunker: Some(ChunkHasher::default()),
             hash,
             temp,
             len: 0,
@@ -97,9 +97,10 @@ impl WriteSession {
             self.temp.file.set_len(at).storage("extending")?;
         }
         self.temp.file.write_all_at(bytes, at).storage("writing")?;
-        match &mut self.hasher {
-            Some(hasher) if at == self.hashed && at == self.len => {
+        match (&mut self.hasher, &mut self.chunker) {
+            (Some(hasher), Some(chunker)) if at == self.hashed && at == self.len => {
                 hasher.update(bytes);
+                chunker.update(bytes);
                 self.hashed = end;
             },
             _ => self.hasher = None,
@@ -145,13 +146,16 @@ impl WriteSession {
             temp,
             len,
             hasher,
+            chunker,
             hashed,
             reservation,
             ..
         } = self;
-        let digest = match hasher {
-            Some(hasher) if hashed == len => hasher.finalize(),
-            _ => hash_file(&temp.file, hash.algorithm().hasher())?,
+        let (digest, chunks) = match (hasher, chunker) {
+            (Some(hasher), Some(chunker)) if hashed == len => {
+                (hasher.finalize(), chunker.finalize())
+            },
+            _ => chunks::hash_file(&temp.file, hash.algorithm().hasher())?,
         };
         if digest != hash.digest() {
             return Err(CosError::Data);
@@ -161,32 +165,18 @@ impl WriteSession {
             hash,
             size: len,
             temp,
+            chunks,
             _reservation: reservation,
         })
     }
 }
 
-/// Hashes a whole file from its start, `CHUNK` bytes at a time (a write
-/// being verified, or a stored entry).
-pub(crate) fn hash_file(file: &File, mut hasher: Hasher) -> Result<Vec<u8>, CosError> {
-    let mut buf = vec![0u8; CHUNK];
-    let mut offset = 0u64;
-    loop {
-        let n = file
-            .read_at(&mut buf, offset)
-            .storage("reading a file to hash it")?;
-        if n == 0 {
-            return Ok(hasher.finalize());
-        }
-        hasher.update(&buf[..n]);
-        offset += n as u64;
-    }
-}
-
-/// Whether the file at `path` hashes to `hash` (verification of stored entries).
-pub(crate) fn hash_path(path: &Path, hash: &CosHash) -> Result<bool, CosError> {
+/// The digests of the pieces of the file at `path` if its bytes hash to
+/// `hash`; `None` if they do not (verification of stored entries).
+pub(crate) fn hash_path(path: &Path, hash: &CosHash) -> Result<Option<ChunkDigests>, CosError> {
     let file = File::open(path).storage("opening an entry")?;
-    Ok(hash_file(&file, hash.algorithm().hasher())? == hash.digest())
+    let (digest, chunks) = chunks::hash_file(&file, hash.algorithm().hasher())?;
+    Ok((digest == hash.digest()).then_some(chunks))
 }
 
 /// A write whose bytes hash to its hash, flushed to disk, not yet an entry.
@@ -195,6 +185,7 @@ pub struct VerifiedWrite {
     hash: CosHash,
     size: u64,
     temp: TempFile,
+    chunks: ChunkDigests,
     /// Held until publication charges the bytes to the origin.
     _reservation: Reservation,
 }
@@ -305,6 +296,7 @@ impl Store {
                 None => index.insert_entry(&write.hash, write.size, now)?,
             };
             index.add_storer(id, origin, now)?;
+            index.set_chunks(id, &write.chunks)?;
             let mut published = Published::default();
             match requested {
                 RequestedOrigins::SameSite => {},
@@ -327,8 +319,7 @@ impl Store {
             Ok((id, published))
         });
         match result {
-            Ok((id, published)) => {
-                self.verified.insert(id);
+            Ok((_, published)) => {
                 // Only now that the new entry is committed do the old ones go.
                 self.evict(&victims);
                 Ok(published)

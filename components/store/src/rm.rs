@@ -18,7 +18,6 @@ use crate::index::{EntryRow, RevokeBy};
 impl Store {
     pub(crate) fn delete_entry(&mut self, row: &EntryRow) -> Result<(), CosError> {
         self.index.delete_entry(row.id)?;
-        self.verified.remove(&row.id);
         match std::fs::remove_file(self.layout.content_path(&row.hash)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).storage("removing an entry's file")
@@ -58,7 +57,6 @@ impl Store {
     /// Wipes every entry, the probe log and consent decisions.
     pub fn clear_all(&mut self) -> Result<(), CosError> {
         self.index.clear_all()?;
-        self.verified.clear();
         match std::fs::remove_dir_all(self.layout.content_dir()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).storage("removing the content directory")

@@ -7,8 +7,8 @@
 //!
 //! Only index work runs on it. Each write in progress has a thread of its
 //! own that appends, hashes and fsyncs; it comes back to the storage thread
-//! only to publish. Reads are authorized here and served (and, the first
-//! time, verified) by reader threads. So a page hashing a 4 GiB model never
+//! only to publish. Reads are authorized here and served by reader threads,
+//! which check every piece they serve against its digest. So a page hashing a 4 GiB model never
 //! delays another page's lookup by more than one index transaction.
 
 use std::cmp::Reverse;
@@ -21,7 +21,8 @@ use cos_traits::{
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
-use crate::get::ReadTicket;
+use crate::chunks::ChunkDigests;
+use crate::get::{ReadOutcome, ReadTicket};
 use crate::put::{VerifiedWrite, WriteSession};
 use crate::{OpenError, Store, StoreConfig};
 
@@ -52,10 +53,11 @@ enum Msg {
     },
     /// A write thread gave up its session after a failed request.
     Discarded(WriteId),
-    /// A reader thread hashed an entry for the first time.
+    /// A reader thread hashed an entry in full (`Some`: its piece
+    /// digests) or found a piece that no longer matches (`None`).
     Verified {
         ticket: ReadTicket,
-        ok: bool,
+        chunks: Option<ChunkDigests>,
     },
     Exit(Sender<()>),
 }
@@ -254,8 +256,8 @@ impl Registry {
                 Msg::Discarded(id) => {
                     self.writers.remove(&id);
                 },
-                Msg::Verified { ticket, ok } => {
-                    if let Err(e) = self.store.verified(&ticket, ok) {
+                Msg::Verified { ticket, chunks } => {
+                    if let Err(e) = self.store.verified(&ticket, chunks.as_ref()) {
                         log::debug!("verification of {} failed: {e}", ticket.hash);
                     }
                 },
@@ -517,10 +519,10 @@ fn run_writer(
 }
 
 fn serve_reads(jobs: Receiver<ReadJob>, loopback: Sender<Msg>) {
-    while let Ok(job) = jobs.recv() {
-        if job.ticket.needs_verification {
-            let ok = match job.ticket.verify() {
-                Ok(ok) => ok,
+    while let Ok(mut job) = jobs.recv() {
+        if job.ticket.needs_verification() {
+            let chunks = match job.ticket.verify() {
+                Ok(chunks) => chunks,
                 Err(e) => {
                     (job.reply)(Err(e));
                     continue;
@@ -528,13 +530,27 @@ fn serve_reads(jobs: Receiver<ReadJob>, loopback: Sender<Msg>) {
             };
             let _ = loopback.send(Msg::Verified {
                 ticket: job.ticket.clone(),
-                ok,
+                chunks: chunks.clone(),
             });
-            if !ok {
-                (job.reply)(Err(CosError::NotFound));
-                continue;
+            match chunks {
+                Some(chunks) => job.ticket.chunks = Some(std::sync::Arc::new(chunks)),
+                None => {
+                    (job.reply)(Err(CosError::NotFound));
+                    continue;
+                },
             }
         }
-        (job.reply)(job.ticket.read(job.offset, job.len).map(CosResponse::Bytes));
+        match job.ticket.read(job.offset, job.len) {
+            Ok(ReadOutcome::Bytes(bytes)) => (job.reply)(Ok(CosResponse::Bytes(bytes))),
+            Ok(ReadOutcome::Corrupt) => {
+                // Nothing of a corrupted piece is served; the entry goes.
+                let _ = loopback.send(Msg::Verified {
+                    ticket: job.ticket,
+                    chunks: None,
+                });
+                (job.reply)(Err(CosError::NotFound));
+            },
+            Err(e) => (job.reply)(Err(e)),
+        }
     }
 }

@@ -107,18 +107,19 @@ impl Store {
             if indexed.contains(&path) {
                 continue;
             }
-            let adoptable = self.layout.hash_of_content_path(&path).filter(|hash| {
-                // A file can be half-written only under tmp/; still, adopt
-                // nothing whose bytes are not what its name says.
-                hash_path(&path, hash).unwrap_or(false)
+            // A file can be half-written only under tmp/; still, adopt
+            // nothing whose bytes are not what its name says.
+            let adoptable = self.layout.hash_of_content_path(&path).and_then(|hash| {
+                let chunks = hash_path(&path, &hash).ok().flatten()?;
+                Some((hash, chunks))
             });
             match adoptable {
-                Some(hash) => {
+                Some((hash, chunks)) => {
                     let size = std::fs::metadata(&path)
                         .storage("adopting a content file")?
                         .len();
                     let id = self.index.insert_entry(&hash, size, now)?;
-                    self.verified.insert(id);
+                    self.index.set_chunks(id, &chunks)?;
                     log::warn!("Cross-Origin Storage: {hash} had no index row; adopted it");
                     repairs.orphan_files_adopted += 1;
                 },
@@ -136,10 +137,12 @@ impl Store {
         let mut repairs = Repairs::default();
         for row in self.index.entries()? {
             let path = self.layout.content_path(&row.hash);
-            let ok = std::fs::metadata(&path).is_ok_and(|m| m.len() == row.size)
-                && hash_path(&path, &row.hash).unwrap_or(false);
-            if ok {
-                self.verified.insert(row.id);
+            let chunks = std::fs::metadata(&path)
+                .is_ok_and(|m| m.len() == row.size)
+                .then(|| hash_path(&path, &row.hash).ok().flatten())
+                .flatten();
+            if let Some(chunks) = chunks {
+                self.index.set_chunks(row.id, &chunks)?;
                 repairs.entries_verified += 1;
             } else {
                 log::warn!(

@@ -289,3 +289,48 @@ fn a_store_that_cannot_open_reports_why() {
     let err = StoreThread::start(fx.config()).err().expect("locked");
     assert!(err.to_string().contains("another process"));
 }
+
+#[test]
+fn bytes_changed_after_they_were_verified_are_never_served() {
+    // The entry is read once (so it was verified in this process), then a
+    // byte in its second MiB changes on disk. No read returns a changed
+    // byte: the piece holding it fails, and the entry is dropped.
+    let fx = Fixture::new();
+    let thread = StoreThread::start(fx.config()).unwrap();
+    let chan = thread.sender();
+    let a = origin("https://a.example");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    let hash = sha256(&bytes);
+    write_all(&chan, &a, &bytes, RequestedOrigins::SameSite).unwrap();
+    let read = |offset: u64, len: u32| {
+        chan.call(CosRequest::Read {
+            hash: hash.clone(),
+            origin: a.clone(),
+            offset,
+            len,
+        })
+    };
+    assert_eq!(read(0, 8 << 20), Ok(CosResponse::Bytes(bytes.clone())));
+
+    let path = fx
+        .dir
+        .path()
+        .join("cos/content-v1/sha256")
+        .join(&hash.value()[0..2])
+        .join(&hash.value()[2..4])
+        .join(hash.value());
+    let mut on_disk = std::fs::read(&path).unwrap();
+    on_disk[1_500_000] ^= 0x40;
+    std::fs::write(&path, &on_disk).unwrap();
+
+    // A read of the first MiB only touches intact bytes.
+    assert_eq!(
+        read(0, 1000),
+        Ok(CosResponse::Bytes(bytes[..1000].to_vec()))
+    );
+    // Any read touching the changed piece fails, and serves nothing.
+    assert_eq!(read(1_400_000, 200_000), Err(CosError::NotFound));
+    // The entry is gone for everyone after that.
+    assert_eq!(read(0, 1000), Err(CosError::NotFound));
+    assert_eq!(lookup(&chan, &a, &hash), Err(CosError::NotFound));
+}

@@ -367,5 +367,73 @@ fn lookup_benches(c: &mut Criterion) {
 // Lookups first: each one waits on an fsync, and deleting the gigabytes
 // the write group leaves behind can keep the disk busy (discards, on a
 // filesystem mounted with `discard`) for seconds after that group ends.
-criterion_group!(benches, lookup_benches, write_benches);
+/// Reading a stored 256 MiB entry back in 8 MiB requests (what a page's
+/// `getFile()` asks for), every 1 MiB piece checked against its digest,
+/// against the bare minimum (reading the same bytes) and against reading
+/// plus one SHA-256 pass (the least a verified read can cost).
+fn read_benches(_: &mut Criterion) {
+    const REQUEST: u32 = 8 << 20;
+    let payload = Payload::new(FILE_SIZE);
+    let (dir, mut store) = cos_store_setup();
+    let (_dir, mut store) = {
+        let pair = cos_store_write((dir, store), &payload);
+        pair
+    };
+    let reader = origin("https://writer.example");
+    let path = store.layout().content_path(&payload.hash);
+    // The first read of an entry records nothing new (its digests were
+    // recorded as it was written); warm the page cache for every contender.
+    let read_store = |store: &mut Store| {
+        let mut offset = 0u64;
+        loop {
+            let bytes = store
+                .read(&payload.hash, &reader, offset, REQUEST)
+                .expect("reading");
+            if bytes.is_empty() {
+                break;
+            }
+            offset += bytes.len() as u64;
+            black_box(&bytes);
+        }
+    };
+    let read_plain = |hash_too: bool| {
+        use std::os::unix::fs::FileExt;
+        let file = File::open(&path).expect("opening");
+        let mut buf = vec![0u8; REQUEST as usize];
+        let mut offset = 0u64;
+        loop {
+            let n = file.read_at(&mut buf, offset).expect("reading");
+            if n == 0 {
+                break;
+            }
+            if hash_too {
+                for piece in buf[..n].chunks(CHUNK) {
+                    black_box(CosHash::of(HashAlgorithm::Sha256, piece));
+                }
+            }
+            offset += n as u64;
+        }
+    };
+    read_store(&mut store);
+    let mut ours = Vec::new();
+    let mut plain = Vec::new();
+    let mut hashed = Vec::new();
+    for _ in 0..RATIO_REPETITIONS {
+        ours.push(time_once(|| (), |()| read_store(&mut store)).0);
+        plain.push(time_once(|| (), |()| read_plain(false)).0);
+        hashed.push(time_once(|| (), |()| read_plain(true)).0);
+    }
+    let mib = FILE_SIZE as f64 / (1 << 20) as f64;
+    let (ours, plain, hashed) = (median(ours), median(plain), median(hashed));
+    println!(
+        "read 256 MiB: store {:.0} MiB/s, plain read {:.0} MiB/s, read+SHA-256 {:.0} MiB/s; \
+         ratio vs read+SHA-256 {:.2}",
+        mib / ours.as_secs_f64(),
+        mib / plain.as_secs_f64(),
+        mib / hashed.as_secs_f64(),
+        hashed.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
+criterion_group!(benches, lookup_benches, write_benches, read_benches);
 criterion_main!(benches);

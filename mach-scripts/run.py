@@ -4,6 +4,7 @@
 
 """./mach run [URL]: build if needed and browse."""
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -29,20 +30,66 @@ def shell_env():
     return env
 
 
+# The shell's own options (`servo-cos --help`), declared here so that a
+# value is never mistaken for the URL: `--profile DIR --timeout 30 URL`.
+SHELL_OPTIONS = {
+    "--profile": "DIR",
+    "--cos-consent": "POLICY",
+    "--timeout": "SECONDS",
+    "--screenshot": "FILE.png",
+    "--host-file": "FILE",
+    "--pref": "NAME=VALUE",
+    "--test-driver": "TOKEN",
+}
+SHELL_FLAGS = ["--exit-after-load", "--ignore-certificate-errors"]
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="./mach run",
+        description="Build if needed, then browse URL in the Cross-Origin Storage shell. "
+                    "Without a URL, serve and open the two-site demo.",
+        epilog="Other options go to the shell unchanged, in order; give their values as "
+               "--option=value.")
+    p.add_argument("--release", action="store_true", help="build and run the release profile")
+    p.add_argument("--headless", action="store_true",
+                   help="no window (the default where there is no display)")
+    for option, metavar in SHELL_OPTIONS.items():
+        p.add_argument(option, action="append", metavar=metavar, help="passed to the shell")
+    for flag in SHELL_FLAGS:
+        p.add_argument(flag, action="store_true", help="passed to the shell")
+    p.add_argument("url", nargs="?", help="a URL or a file to open")
+    return p
+
+
+def parse(argv):
+    """(options, shell arguments other than mode and URL) for `argv`."""
+    p = parser()
+    options, unknown = p.parse_known_args(argv)
+    stray = [a for a in unknown if not a.startswith("-")]
+    if stray:
+        p.error(f"one URL only; also got {' '.join(stray)} (give values of options mach does "
+                "not know as --option=value)")
+    shell_args = []
+    for option in SHELL_OPTIONS:
+        for value in getattr(options, option[2:].replace("-", "_")) or []:
+            shell_args += [option, value]
+    for flag in SHELL_FLAGS:
+        if getattr(options, flag[2:].replace("-", "_")):
+            shell_args.append(flag)
+    return options, shell_args + unknown
+
+
 def cmd_run(argv):
     """Build if needed and browse URL (no URL: the two-site demo); --headless, --release."""
-    release = "--release" in argv
-    headless = "--headless" in argv or not has_display()
-    rest = [a for a in argv if a not in ("--release", "--headless")]
-    urls = [a for a in rest if not a.startswith("-")]
-    options = [a for a in rest if a.startswith("-")]
-    binary = build.build(release=release)
+    options, shell_args = parse(argv)
+    headless = options.headless or not has_display()
+    binary = build.build(release=options.release)
     mode = ["--headless"] if headless else []
     env = shell_env()
-    if urls:
-        profile = [] if any(o.startswith("--profile") for o in options) else [
-            "--profile", os.path.join(cache_dir(), "profile")]
-        return subprocess.call([binary] + mode + profile + options + urls, env=env)
+    if options.url:
+        profile = [] if options.profile else ["--profile", os.path.join(cache_dir(), "profile")]
+        return subprocess.call([binary] + mode + profile + shell_args + [options.url], env=env)
 
     import server
     sites = server.start()
@@ -50,7 +97,7 @@ def cmd_run(argv):
     # Every demo starts with an empty store, so the first site downloads.
     shutil.rmtree(profile, ignore_errors=True)
     # The consent prompt is not built yet; the demo allows cross-site reuse.
-    common = [binary] + mode + ["--profile", profile, "--cos-consent", "allow"] + options
+    common = [binary] + mode + ["--profile", profile, "--cos-consent", "allow"] + shell_args
     say(f"demo sites: {sites[0]} and {sites[1]} (different sites, both secure contexts)")
     if not headless:
         say(f"opening {sites[0]}/ — follow its link to {sites[1]}/")

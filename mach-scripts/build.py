@@ -4,9 +4,12 @@
 
 """./mach build: fetch the pinned crates, apply the patch queue, build the shell."""
 
+import argparse
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -55,7 +58,40 @@ def built_binary(release):
     return os.path.join(target_dir(), "release" if release else "debug", "servo-cos")
 
 
-def build(release=False, quiet=False):
+def quiet_cargo(args, env):
+    """Runs cargo showing one progress line instead of its output, which on
+    every build replays the warnings Servo's own crates have with our
+    feature set. The whole output is printed if the build fails. Returns
+    (status, number of warnings hidden)."""
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    lines, compiled, warnings = [], 0, 0
+    tty = sys.stdout.isatty()
+    last_note = time.monotonic()
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("warning:") and "generated" not in line:
+            warnings += 1
+        match = re.match(r"\s+Compiling (\S+)", line)
+        if not match:
+            continue
+        compiled += 1
+        if tty:
+            print(f"\r\033[Kmach: compiling {match.group(1)} ({compiled} crates so far)",
+                  end="", flush=True)
+        elif time.monotonic() - last_note > 60:
+            # Logs get a line a minute, so a long build is seen to progress.
+            say(f"still building: {compiled} crates compiled, now {match.group(1)}")
+            last_note = time.monotonic()
+    status = proc.wait()
+    if tty and compiled:
+        print("\r\033[K", end="", flush=True)
+    if status != 0:
+        sys.stdout.write("".join(lines))
+    return status, warnings
+
+
+def build(release=False, verbose=False):
     bootstrap.check()
     fetch()
     check_patch_section()
@@ -65,16 +101,25 @@ def build(release=False, quiet=False):
     args = ["cargo", "build", "--manifest-path", os.path.join(SHELL_DIR, "Cargo.toml")]
     if release:
         args.append("--release")
-    run(args, env=build_env())
+    if verbose:
+        run(args, env=build_env())
+        warnings = 0
+    else:
+        status, warnings = quiet_cargo(args, build_env())
+        if status != 0:
+            die(f"the build failed (status {status}); its output is above", status)
     minutes, seconds = divmod(int(time.monotonic() - started), 60)
-    say(f"built {built_binary(release)} in {minutes} min {seconds} s")
+    hidden = f"; {warnings} compiler warnings hidden (./mach build --verbose)" if warnings else ""
+    say(f"built {built_binary(release)} in {minutes} min {seconds} s{hidden}")
     return built_binary(release)
 
 
 def cmd_build(argv):
-    """Build the patched Servo shell ([--release]); target dir in the cache."""
-    unknown = [a for a in argv if a not in ("--release",)]
-    if unknown:
-        die(f"build: unknown arguments {unknown}", 2)
-    build(release="--release" in argv)
+    """Build the patched Servo shell ([--release] [--verbose]); target dir in the cache."""
+    p = argparse.ArgumentParser(prog="./mach build", description=cmd_build.__doc__)
+    p.add_argument("--release", action="store_true", help="the release profile")
+    p.add_argument("--verbose", action="store_true",
+                   help="show cargo's whole output, warnings included")
+    options = p.parse_args(argv)
+    build(release=options.release, verbose=options.verbose)
     return 0

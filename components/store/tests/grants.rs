@@ -150,6 +150,13 @@ fn grease_withholds_small_global_entries_only_from_global_readers() {
         &origin("https://listed.example"),
         &sha256(&small)
     )));
+    // Nor for origins same site with a listed origin (newest spec, GREASE:
+    // "storing origins, listed origins, or origins same site with either").
+    assert!(found(get(
+        &mut store,
+        &origin("https://cdn.listed.example:8443"),
+        &sha256(&small)
+    )));
 }
 
 #[test]

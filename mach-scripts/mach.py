@@ -12,17 +12,27 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap  # noqa: E402
 import build  # noqa: E402
 import patches  # noqa: E402
+import reliability  # noqa: E402
 import run as run_command  # noqa: E402
 import testwpt  # noqa: E402
 from common import ROOT, run  # noqa: E402
 
 
 def cmd_test(argv):
-    """Run every test: the store's, the shell end to end, and the WPT suite (--store-only)."""
+    """Run every test: the store's, its reliability (quick), the shell end to end, and the WPT suite (--store-only)."""
     store_only = "--store-only" in argv
     argv = [a for a in argv if a != "--store-only"]
     status = run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
+    # The build driver's own tests (argument parsing, ...).
+    status = status or run([sys.executable, "-m", "unittest", "discover", "-s",
+                            os.path.join(ROOT, "mach-scripts", "tests")], check=False)
     if status != 0 or store_only:
+        return status
+    # The store under kills, a full disk, bit rot, damaged indexes, fuzzing,
+    # load and refusal timing, CI-sized (about 1.5 min; the full run is
+    # `./mach test-reliability`, last recorded in docs/reliability.md).
+    status = reliability.cmd_test_reliability(["--quick"])
+    if status != 0:
         return status
     binary = build.build()
     env = run_command.shell_env()
@@ -41,7 +51,7 @@ def cmd_help(argv):
     """Show this list."""
     print("usage: ./mach COMMAND [ARGS...]\n\ncommands:")
     for name, fn in sorted(COMMANDS.items()):
-        print(f"  {name:<10} {fn.__doc__.strip().splitlines()[0]}")
+        print(f"  {name:<17} {fn.__doc__.strip().splitlines()[0]}")
     return 0
 
 
@@ -53,6 +63,7 @@ COMMANDS = {
     "test": cmd_test,
     "test-wpt": testwpt.cmd_test_wpt,
     "bench": cmd_bench,
+    "test-reliability": reliability.cmd_test_reliability,
     "help": cmd_help,
 }
 

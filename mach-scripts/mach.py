@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bootstrap  # noqa: E402
 import build  # noqa: E402
 import patches  # noqa: E402
+import phl  # noqa: E402
 import reliability  # noqa: E402
 import run as run_command  # noqa: E402
 import testwpt  # noqa: E402
@@ -63,6 +64,7 @@ COMMANDS = {
     "test": cmd_test,
     "test-wpt": testwpt.cmd_test_wpt,
     "bench": cmd_bench,
+    "phl": phl.cmd_phl,
     "test-reliability": reliability.cmd_test_reliability,
     "help": cmd_help,
 }

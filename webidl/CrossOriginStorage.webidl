@@ -3,16 +3,18 @@
  * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
 
 // https://wicg.github.io/cross-origin-storage/#the-crossoriginstoragemanager-interface
-// getFileHandle() is the newest name (the spec's TypeScript shape);
-// requestFileHandle() is the spec text's; requestFileHandles() is the older
-// plural shape that Transformers.js and the browser extension still call.
+// getFileHandle() is the spec's method (WICG index.bs at ec6b1c1e).
+// requestFileHandle() (its older name, which Transformers.js 4.3, Emscripten's
+// preamble and Flutter's web loader call) and requestFileHandles() (the older
+// plural shape) are kept as deprecated aliases: each logs a deprecation
+// warning once per global.
 
-dictionary CrossOriginStorageRequestFileHandleHash {
+dictionary CrossOriginStorageGetFileHandleHash {
   required DOMString value;
   required DOMString algorithm;
 };
 
-dictionary CrossOriginStorageRequestFileHandleOptions {
+dictionary CrossOriginStorageGetFileHandleOptions {
   boolean create = false;
   (DOMString or sequence<DOMString>) origins;
 };
@@ -21,18 +23,18 @@ dictionary CrossOriginStorageRequestFileHandleOptions {
 interface CrossOriginStorageManager {
   [NewObject]
   Promise<FileSystemFileHandle> getFileHandle(
-      CrossOriginStorageRequestFileHandleHash hash,
-      optional CrossOriginStorageRequestFileHandleOptions options = {});
+      CrossOriginStorageGetFileHandleHash hash,
+      optional CrossOriginStorageGetFileHandleOptions options = {});
 
   [NewObject]
   Promise<FileSystemFileHandle> requestFileHandle(
-      CrossOriginStorageRequestFileHandleHash hash,
-      optional CrossOriginStorageRequestFileHandleOptions options = {});
+      CrossOriginStorageGetFileHandleHash hash,
+      optional CrossOriginStorageGetFileHandleOptions options = {});
 
   [NewObject]
   Promise<sequence<FileSystemFileHandle>> requestFileHandles(
-      sequence<CrossOriginStorageRequestFileHandleHash> hashes,
-      optional CrossOriginStorageRequestFileHandleOptions options = {});
+      sequence<CrossOriginStorageGetFileHandleHash> hashes,
+      optional CrossOriginStorageGetFileHandleOptions options = {});
 };
 
 partial interface Navigator {

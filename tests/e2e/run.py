@@ -73,7 +73,9 @@ def run_shell(shell, profile, hosts, url, timeout=60, consent="allow", extra=())
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30)
     for line in proc.stdout.splitlines():
         if line.startswith("console: result: "):
-            return json.loads(line[len("console: result: "):])
+            result = json.loads(line[len("console: result: "):])
+            result["_console"] = proc.stdout.splitlines()
+            return result
     sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
     return {"error": f"no result (exit status {proc.returncode})"}
 
@@ -93,6 +95,8 @@ def main():
 
     def check(name, ok, detail):
         nonlocal passed, failed
+        if isinstance(detail, dict):
+            detail = {k: v for k, v in detail.items() if k != "_console"}
         print(f"{'PASS' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"), flush=True)
         passed, failed = passed + ok, failed + (not ok)
 
@@ -122,6 +126,14 @@ def main():
 
         r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=read")
         check("persist: the file is there in a new run", r.get("contents_match") is True, r)
+
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=legacy")
+        warnings = [line for line in r.get("_console", []) if "is deprecated" in line]
+        check("legacy: requestFileHandle() and requestFileHandles() still work",
+              r.get("singular") == "file" and r.get("plural") == 1, r)
+        check("legacy: each warns once per global that it is deprecated",
+              sum("requestFileHandle()" in w for w in warnings) == 1
+              and sum("requestFileHandles()" in w for w in warnings) == 1, warnings)
 
         r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=worker")
         check("worker: a dedicated worker reads and stores",

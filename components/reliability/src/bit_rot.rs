@@ -57,7 +57,11 @@ fn read_all(
             Ok(CosResponse::Bytes(bytes)) if !bytes.is_empty() => {
                 let want = &mut want[..bytes.len()];
                 expected(at, want);
-                back.corrupt += bytes.iter().zip(want.iter()).filter(|(a, b)| a != b).count() as u64;
+                back.corrupt += bytes
+                    .iter()
+                    .zip(want.iter())
+                    .filter(|(a, b)| a != b)
+                    .count() as u64;
                 back.delivered += bytes.len() as u64;
                 at += bytes.len() as u64;
             },
@@ -81,7 +85,8 @@ fn flip(path: &std::path::Path, offset: u64) {
         .open(path)
         .expect("opening a content file");
     let mut byte = [0u8];
-    file.read_exact_at(&mut byte, offset).expect("reading a byte");
+    file.read_exact_at(&mut byte, offset)
+        .expect("reading a byte");
     byte[0] ^= 0x01;
     // In place, as a failing disk or a stray writer would: same inode, no
     // rename, nothing the store is told about.
@@ -91,7 +96,10 @@ fn flip(path: &std::path::Path, offset: u64) {
 
 fn describe(back: &ReadBack) -> String {
     match &back.error {
-        None => format!("served all {} bytes, {} corrupt", back.delivered, back.corrupt),
+        None => format!(
+            "served all {} bytes, {} corrupt",
+            back.delivered, back.corrupt
+        ),
         Some(e) => format!(
             "{} after {} bytes ({} corrupt)",
             e.dom_name(),

@@ -151,7 +151,9 @@ fn fill(disk: &Path, quick: bool) -> Outcome {
         let bytes = format!("a small file {i} on a full disk").into_bytes();
         let hash = sha256(&bytes);
         let mut once = Some(bytes);
-        if let Err(e) = write_through(&sender, &origin("https://late.example"), &hash, || once.take()) {
+        if let Err(e) = write_through(&sender, &origin("https://late.example"), &hash, || {
+            once.take()
+        }) {
             errors.push(e);
         }
     }

@@ -36,9 +36,9 @@ use cos_traits::policy::{
     parse_permissions_policy_header,
 };
 use cos_traits::{
-    ConsentDecision, ConsentPolicy, ConsentRequest, CosAdminRequest, CosError, CosHash,
-    CosRequest, CosResponse, EntryInfo, EntrySummary, HashAlgorithm, LookupOutcome, Origin,
-    OriginActivity, RequestedOrigins, Site, WriteId,
+    ConsentDecision, ConsentPolicy, ConsentRequest, CosAdminRequest, CosError, CosHash, CosRequest,
+    CosResponse, EntryInfo, EntrySummary, HashAlgorithm, LookupOutcome, Origin, OriginActivity,
+    RequestedOrigins, Site, WriteId,
 };
 use ipc_channel::ipc;
 use serde::Serialize;
@@ -123,7 +123,8 @@ fn mutate(u: &mut Unstructured, s: &str) -> String {
                 chars.drain(at..end);
             },
             2 => {
-                let c = char::from_u32(u.arbitrary::<u32>().unwrap_or(0) % 0x11_0000).unwrap_or('x');
+                let c =
+                    char::from_u32(u.arbitrary::<u32>().unwrap_or(0) % 0x11_0000).unwrap_or('x');
                 chars.insert(at, c);
             },
             3 if !chars.is_empty() => {
@@ -185,7 +186,13 @@ fn hash_value(u: &mut Unstructured) -> (String, String) {
     if u.ratio(1, 2).unwrap_or(true) {
         value = value
             .chars()
-            .map(|c| if c.is_ascii_hexdigit() { c.to_ascii_lowercase() } else { 'a' })
+            .map(|c| {
+                if c.is_ascii_hexdigit() {
+                    c.to_ascii_lowercase()
+                } else {
+                    'a'
+                }
+            })
             .collect();
     }
     (algorithm, value)
@@ -427,7 +434,14 @@ fn fuzz_ipc(budget: Duration, rng: &mut Rng) -> Target {
     {
         let mut store = Store::open(config.clone()).expect("opening a new store");
         for i in 0..3u64 {
-            known.push(put(&mut store, &own, &pattern_vec(i, 1000 + i as usize * 70_000)).unwrap());
+            known.push(
+                put(
+                    &mut store,
+                    &own,
+                    &pattern_vec(i, 1000 + i as usize * 70_000),
+                )
+                .unwrap(),
+            );
             known.push(put(&mut store, &other, &pattern_vec(10 + i, 5000)).unwrap());
         }
     }
@@ -441,8 +455,9 @@ fn fuzz_ipc(budget: Duration, rng: &mut Rng) -> Target {
         .name("relay".into())
         .spawn(move || {
             while let Ok(bytes) = bytes_rx.recv() {
-                let decoded =
-                    catch_unwind(|| postcard::from_bytes::<CosRequest>(&bytes).ok()).ok().flatten();
+                let decoded = catch_unwind(|| postcard::from_bytes::<CosRequest>(&bytes).ok())
+                    .ok()
+                    .flatten();
                 match decoded {
                     Some(request) => {
                         let answer = answer_tx.clone();
@@ -476,7 +491,8 @@ fn fuzz_ipc(budget: Duration, rng: &mut Rng) -> Target {
                 0..=3 => postcard::to_stdvec(&request(&mut u, &known, &ids)).unwrap_or_default(),
                 4..=5 => raw_request(&mut u),
                 6..=7 => {
-                    let valid = postcard::to_stdvec(&request(&mut u, &known, &ids)).unwrap_or_default();
+                    let valid =
+                        postcard::to_stdvec(&request(&mut u, &known, &ids)).unwrap_or_default();
                     mutate_bytes(&mut u, valid)
                 },
                 _ => {
@@ -565,7 +581,13 @@ fn phl_text(u: &mut Unstructured) -> String {
     let mut text = String::new();
     for _ in 0..small(u, 12) {
         let line = match small(u, 8) {
-            0 => format!("// ===BEGIN {}===", choose(u, &["SHA-256", "SHA-384", "SHA-512", "SHA-1", "sha-256", ""])),
+            0 => format!(
+                "// ===BEGIN {}===",
+                choose(
+                    u,
+                    &["SHA-256", "SHA-384", "SHA-512", "SHA-1", "sha-256", ""]
+                )
+            ),
             1 => format!("// ===END {}===", choose(u, &["SHA-256", "SHA-384", "x"])),
             2 => "// a comment".into(),
             3 => String::new(),
@@ -582,9 +604,27 @@ fn phl_text(u: &mut Unstructured) -> String {
 
 fn policy_text(u: &mut Unstructured) -> String {
     let pieces = [
-        "cross-origin-storage", "=", "()", "*", "self", "src", "'self'", "'src'", "'none'",
-        "\"https://fuzz.example\"", "https://other.example", "(", ")", " ", ",", ";", ";a=1",
-        "\"", "\\", "geolocation=()", "CROSS-ORIGIN-STORAGE",
+        "cross-origin-storage",
+        "=",
+        "()",
+        "*",
+        "self",
+        "src",
+        "'self'",
+        "'src'",
+        "'none'",
+        "\"https://fuzz.example\"",
+        "https://other.example",
+        "(",
+        ")",
+        " ",
+        ",",
+        ";",
+        ";a=1",
+        "\"",
+        "\\",
+        "geolocation=()",
+        "CROSS-ORIGIN-STORAGE",
     ];
     let mut s: String = (0..small(u, 12)).map(|_| *choose(u, &pieces)).collect();
     if u.ratio(1, 3).unwrap_or(false) {
@@ -625,7 +665,8 @@ fn fuzz_parsers(budget: Duration, rng: &mut Rng) -> Target {
             },
             4 => {
                 let values: Vec<String> = (0..=small(u, 3)).map(|_| policy_text(u)).collect();
-                let _ = parse_permissions_policy_header(values.iter().map(String::as_str), Some(&own));
+                let _ =
+                    parse_permissions_policy_header(values.iter().map(String::as_str), Some(&own));
                 let _ = parse_permissions_policy_header(values.iter().map(String::as_str), None);
                 "Permissions-Policy header"
             },
@@ -647,11 +688,12 @@ fn fuzz_parsers(budget: Duration, rng: &mut Rng) -> Target {
         name: "parsers",
         cases,
         panics: panics() - panics_before,
-        notes: vec![per
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")],
+        notes: vec![
+            per.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ],
     }
 }
 
@@ -668,6 +710,7 @@ fn examples() -> Vec<Value> {
         created: 2,
         last_read: Some(3),
         globally_disclosable: true,
+        on_public_hash_list: false,
         listed_origins: vec![o.clone()],
         stored_by: vec![OriginActivity {
             origin: o.clone(),
@@ -680,19 +723,35 @@ fn examples() -> Vec<Value> {
     let mut out = Vec::new();
     let mut add = |v: serde_json::Result<Value>| out.extend(v.ok());
     for r in [
-        CosRequest::Lookup { hash: h.clone(), origin: o.clone(), top_site: s.clone() },
-        CosRequest::Read { hash: h.clone(), origin: o.clone(), offset: 1, len: 2 },
+        CosRequest::Lookup {
+            hash: h.clone(),
+            origin: o.clone(),
+            top_site: s.clone(),
+        },
+        CosRequest::Read {
+            hash: h.clone(),
+            origin: o.clone(),
+            offset: 1,
+            len: 2,
+        },
         CosRequest::BeginWrite {
             hash: h.clone(),
             origin: o.clone(),
             requested: RequestedOrigins::List(vec![o.clone()]),
         },
-        CosRequest::Write { id, position: Some(3), bytes: vec![1, 2] },
+        CosRequest::Write {
+            id,
+            position: Some(3),
+            bytes: vec![1, 2],
+        },
         CosRequest::Seek { id, position: 1 },
         CosRequest::Truncate { id, size: 1 },
         CosRequest::Finish { id },
         CosRequest::Abort { id },
-        CosRequest::ReplenishProbeBudget { origin: o.clone(), top_site: s.clone() },
+        CosRequest::ReplenishProbeBudget {
+            origin: o.clone(),
+            top_site: s.clone(),
+        },
     ] {
         add(serde_json::to_value(r));
     }
@@ -713,7 +772,10 @@ fn examples() -> Vec<Value> {
         add(serde_json::to_value(r));
     }
     for r in [
-        CosResponse::Lookup(LookupOutcome::Found(EntryInfo { hash: h.clone(), size: 1 })),
+        CosResponse::Lookup(LookupOutcome::Found(EntryInfo {
+            hash: h.clone(),
+            size: 1,
+        })),
         CosResponse::Lookup(LookupOutcome::NeedsConsent(ConsentRequest {
             requesting_site: s.clone(),
             hash: h.clone(),
@@ -728,13 +790,19 @@ fn examples() -> Vec<Value> {
     ] {
         add(serde_json::to_value(r));
     }
-    add(serde_json::to_value(Err::<(), _>(CosError::QuotaExceeded("x".into()))));
+    add(serde_json::to_value(Err::<(), _>(CosError::QuotaExceeded(
+        "x".into(),
+    ))));
     let nested = ContainerPolicy::Nested {
         parent_enabled: true,
         parent_allowlist: Allowlist::All,
         attribute_allowlist: Allowlist::Origins(vec![o.clone()]),
     };
-    add(serde_json::to_value(DocumentPolicy::new(nested, Some(Allowlist::All), Some(&o))));
+    add(serde_json::to_value(DocumentPolicy::new(
+        nested,
+        Some(Allowlist::All),
+        Some(&o),
+    )));
     add(serde_json::to_value(WorkerInheritance {
         allowed: true,
         scope_ceiling: vec![o.clone()],
@@ -744,11 +812,45 @@ fn examples() -> Vec<Value> {
 }
 
 const KEYS: &[&str] = &[
-    "hash", "origin", "top_site", "offset", "len", "requested", "id", "position", "bytes", "size",
-    "algorithm", "value", "requesting_site", "decision", "site", "Lookup", "Read", "BeginWrite",
-    "Write", "List", "Global", "SameSite", "Nested", "Origins", "All", "container", "declared",
-    "enabled", "parent_enabled", "parent_allowlist", "attribute_allowlist", "scope_ceiling",
-    "top_level_site", "Ok", "Err", "Found", "NeedsConsent", "storing_sites", "stored_by",
+    "hash",
+    "origin",
+    "top_site",
+    "offset",
+    "len",
+    "requested",
+    "id",
+    "position",
+    "bytes",
+    "size",
+    "algorithm",
+    "value",
+    "requesting_site",
+    "decision",
+    "site",
+    "Lookup",
+    "Read",
+    "BeginWrite",
+    "Write",
+    "List",
+    "Global",
+    "SameSite",
+    "Nested",
+    "Origins",
+    "All",
+    "container",
+    "declared",
+    "enabled",
+    "parent_enabled",
+    "parent_allowlist",
+    "attribute_allowlist",
+    "scope_ceiling",
+    "top_level_site",
+    "Ok",
+    "Err",
+    "Found",
+    "NeedsConsent",
+    "storing_sites",
+    "stored_by",
 ];
 
 fn random_json(u: &mut Unstructured, depth: usize) -> Value {
@@ -762,7 +864,11 @@ fn random_json(u: &mut Unstructured, depth: usize) -> Value {
         } else {
             choose(u, KEYS).to_string()
         }),
-        5 => Value::Array((0..small(u, 4)).map(|_| random_json(u, depth + 1)).collect()),
+        5 => Value::Array(
+            (0..small(u, 4))
+                .map(|_| random_json(u, depth + 1))
+                .collect(),
+        ),
         _ => Value::Object(
             (0..small(u, 3))
                 .map(|_| (choose(u, KEYS).to_string(), random_json(u, depth + 1)))
@@ -776,7 +882,11 @@ fn mutate_json(u: &mut Unstructured, v: &mut Value) {
     let here = u.ratio(1, 3).unwrap_or(true);
     match v {
         Value::Object(map) if !map.is_empty() && !here => {
-            let key = map.keys().nth(small(u, map.len() - 1)).cloned().unwrap_or_default();
+            let key = map
+                .keys()
+                .nth(small(u, map.len() - 1))
+                .cloned()
+                .unwrap_or_default();
             match small(u, 4) {
                 0 => {
                     map.remove(&key);

@@ -51,7 +51,10 @@ const CASES: [Case; 7] = [
         damage: |root, _| {
             without_wal(root);
             let len = std::fs::metadata(index(root)).map_or(0, |m| m.len());
-            let file = std::fs::OpenOptions::new().write(true).open(index(root)).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(index(root))
+                .unwrap();
             file.set_len(len / 2).unwrap();
         },
         must_open: true,
@@ -79,7 +82,10 @@ const CASES: [Case; 7] = [
     Case {
         label: "(d) user_version newer than this build",
         damage: |root, _| {
-            sql(root, &format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1));
+            sql(
+                root,
+                &format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1),
+            );
         },
         must_open: false,
         must_list: false,

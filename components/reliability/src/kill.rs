@@ -119,11 +119,18 @@ fn write_loop(store: &mut Store, seed: u64, max_size: u64) -> ! {
 /// The read child's files: the same in every child, so each can check the
 /// bytes of what an earlier child stored.
 fn read_set(max_size: u64) -> Vec<(u64, u64)> {
-    [10, 70_000, 1 << 20, 3 << 20, max_size.min(16 << 20), 200_000]
-        .into_iter()
-        .enumerate()
-        .map(|(i, size)| (0x5eed_0000 + i as u64, size))
-        .collect()
+    [
+        10,
+        70_000,
+        1 << 20,
+        3 << 20,
+        max_size.min(16 << 20),
+        200_000,
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, size)| (0x5eed_0000 + i as u64, size))
+    .collect()
 }
 
 fn read_loop(store: &mut Store, max_size: u64) -> ! {
@@ -221,9 +228,7 @@ fn clear_loop(store: &mut Store, seed: u64) -> ! {
             let size = [10, 5_000, 70_000, 1 << 20][(j % 4) as usize];
             let (a, b) = &sites[((round + j) % 4) as usize];
             let origin = if j % 2 == 0 { a } else { b };
-            let data = seed
-                .wrapping_mul(1_000_003)
-                .wrapping_add(round * 100 + j);
+            let data = seed.wrapping_mul(1_000_003).wrapping_add(round * 100 + j);
             say("BEGIN write");
             let hash = put_pattern(store, origin, data, size).unwrap_or_else(|e| fail("store", e));
             published(&hash, size, origin);
@@ -265,12 +270,24 @@ pub fn run(quick: bool) -> Outcome {
     let (mut rng, seed) = Rng::from_time();
     let mut t = Tally::default();
     for (mode, max_delay_ms, trim) in [
-        ("write", if quick { 600 } else { 2000 }, if quick { 48u64 << 20 } else { 256 << 20 }),
+        (
+            "write",
+            if quick { 600 } else { 2000 },
+            if quick { 48u64 << 20 } else { 256 << 20 },
+        ),
         ("read", 400, u64::MAX),
         ("evict", 800, u64::MAX),
         ("clear", 1000, 64 << 20),
     ] {
-        let kills = one_mode(mode, per_mode, max_size, max_delay_ms, trim, &mut rng, &mut t);
+        let kills = one_mode(
+            mode,
+            per_mode,
+            max_size,
+            max_delay_ms,
+            trim,
+            &mut rng,
+            &mut t,
+        );
         t.per_mode.push((mode.into(), kills));
     }
     let mut landed: Vec<_> = t.landed.iter().collect();
@@ -460,7 +477,8 @@ fn one_mode(
             Ok(entries) => entries,
             Err(e) => {
                 t.open_failures += 1;
-                t.notes.push(format!("{mode}: list failed after reopen: {e}"));
+                t.notes
+                    .push(format!("{mode}: list failed after reopen: {e}"));
                 break;
             },
         };
@@ -491,7 +509,9 @@ fn one_mode(
             Some(op) if op.starts_with("clear ") => model[i].site == op["clear ".len()..],
             // Eviction takes the least recently used first: what an
             // interrupted evicting write took is the oldest entries.
-            Some("evict-write") => missing.iter().enumerate().all(|(k, &m)| k == m) && i < missing.len(),
+            Some("evict-write") => {
+                missing.iter().enumerate().all(|(k, &m)| k == m) && i < missing.len()
+            },
             _ => false,
         };
         let lost: Vec<usize> = missing.iter().copied().filter(|&i| !allowed(i)).collect();

@@ -105,7 +105,10 @@ pub fn run(quick: bool) -> Outcome {
     let t = Instant::now();
     let results: Vec<_> = workers
         .into_iter()
-        .map(|w| w.join().unwrap_or((false, 0, false, Some("the thread panicked".into()))))
+        .map(|w| {
+            w.join()
+                .unwrap_or((false, 0, false, Some("the thread panicked".into())))
+        })
         .collect();
     let secs = t.elapsed().as_secs_f64();
     drop(thread);

@@ -28,7 +28,10 @@ use clap::{Parser, Subcommand};
 use util::{Outcome, Status};
 
 #[derive(Parser)]
-#[command(name = "cos-reliability", about = "Attack and fault the Cross-Origin Storage store")]
+#[command(
+    name = "cos-reliability",
+    about = "Attack and fault the Cross-Origin Storage store"
+)]
 struct Args {
     /// The CI-sized run (minutes, not hours); same criteria.
     #[arg(long)]
@@ -250,7 +253,9 @@ fn machine() -> String {
                 .find(|l| l.starts_with("MemTotal:"))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
-        .map_or("?".into(), |kib| format!("{:.1} GiB", kib as f64 / 1048576.0));
+        .map_or("?".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1048576.0)
+        });
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| "?".into());

@@ -17,9 +17,7 @@ use std::time::Instant;
 
 use cos_store::thread::StoreThread;
 use cos_store::{ConsentPolicy, Store};
-use cos_traits::{
-    ConsentDecision, CosError, CosHash, CosRequest, Origin, RequestedOrigins,
-};
+use cos_traits::{ConsentDecision, CosError, CosHash, CosRequest, Origin, RequestedOrigins};
 
 use crate::util::*;
 

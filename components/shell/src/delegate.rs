@@ -126,8 +126,10 @@ impl ServoDelegate for ConsentPrompt {
             };
         }
         if !self.interactive {
-            eprintln!("servo-cos: {question} — denied (no one to ask; see --cos-consent)");
-            return request.deny();
+            // Nobody answered, so nothing is remembered: dropping the
+            // question refuses this lookup only.
+            eprintln!("servo-cos: {question} — refused (no one to ask; see --cos-consent)");
+            return drop(request);
         }
         eprint!("servo-cos: {question}. Allow? [y/N] ");
         // Read the answer off the event loop; the request answers from any thread.

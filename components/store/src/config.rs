@@ -26,9 +26,13 @@ pub fn system_clock() -> Clock {
 pub struct StoreConfig {
     /// The store's directory (in a browser profile: `<config_dir>/cross-origin-storage`).
     pub root: PathBuf,
-    /// The Public Hash List; `None` means `<root>/public-hash-list.txt` if
-    /// that file exists, and an empty list otherwise.
+    /// A Public Hash List of one's own; `None` means
+    /// `<root>/public-hash-list.txt` if that file exists. It adds to the
+    /// shipped list.
     pub public_hash_list: Option<PathBuf>,
+    /// Whether the list the browser ships (`public-hash-list.txt` in this
+    /// crate, made by `./mach phl`) counts.
+    pub built_in_public_hash_list: bool,
     /// Distinct cross-site hashes one top-level site may look up per window.
     pub probe_budget: u32,
     pub probe_window: Duration,
@@ -50,6 +54,7 @@ impl StoreConfig {
         StoreConfig {
             root: root.into(),
             public_hash_list: None,
+            built_in_public_hash_list: true,
             probe_budget: 16,
             probe_window: Duration::from_secs(24 * 60 * 60),
             disk_capacity: None,

@@ -150,9 +150,14 @@ impl Store {
             .public_hash_list
             .clone()
             .or_else(|| Some(layout.default_public_hash_list()).filter(|p| p.exists()));
-        let phl = match phl_path {
+        let own = match phl_path {
             Some(path) => PublicHashList::load(&path)?,
             None => PublicHashList::default(),
+        };
+        let phl = if config.built_in_public_hash_list {
+            PublicHashList::built_in().union(own)
+        } else {
+            own
         };
         let settings = Settings::load(&layout.settings())?;
         let capacity = match config.disk_capacity.or(settings.disk_capacity_bytes) {

@@ -16,6 +16,7 @@ impl Store {
             .into_iter()
             .map(|row| {
                 Ok(EntrySummary {
+                    on_public_hash_list: self.phl.contains(&row.hash),
                     listed_origins: self.index.listed(row.id)?,
                     stored_by: self.index.stored_by(row.id)?,
                     read_by: self.index.read_by(row.id)?,

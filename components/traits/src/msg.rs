@@ -185,6 +185,9 @@ pub struct EntrySummary {
     pub created: u64,
     pub last_read: Option<u64>,
     pub globally_disclosable: bool,
+    /// Whether the hash is on the Public Hash List (the shipped one or the
+    /// person's own), which `'*'` needs to disclose across sites.
+    pub on_public_hash_list: bool,
     pub listed_origins: Vec<Origin>,
     pub stored_by: Vec<OriginActivity>,
     pub read_by: Vec<OriginActivity>,

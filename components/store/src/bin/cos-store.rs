@@ -140,10 +140,16 @@ fn print_entries(store: &Store, entries: &[EntrySummary]) -> Result<(), cos_trai
     for entry in entries {
         println!();
         println!("{}", entry.hash);
-        let scope = match (entry.globally_disclosable, entry.listed_origins.is_empty()) {
-            (true, _) => "global ('*', if on the Public Hash List)",
-            (false, false) => "listed origins",
-            (false, true) => "same-site only",
+        let scope = match (
+            entry.globally_disclosable,
+            entry.on_public_hash_list,
+            entry.listed_origins.is_empty(),
+        ) {
+            (true, true, _) => "every site ('*', on the Public Hash List)",
+            (true, false, true) => "same-site only ('*', but not on the Public Hash List)",
+            (true, false, false) => "listed sites ('*', but not on the Public Hash List)",
+            (false, _, false) => "listed sites",
+            (false, _, true) => "same-site only",
         };
         println!(
             "  {}  created {}  last read {}  visible to: {scope}",

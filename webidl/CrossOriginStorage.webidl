@@ -19,7 +19,7 @@ dictionary CrossOriginStorageGetFileHandleOptions {
   (DOMString or sequence<DOMString>) origins;
 };
 
-[SecureContext, Exposed=(Window,DedicatedWorker), Pref="dom_cross_origin_storage_enabled"]
+[SecureContext, Exposed=(Window,Worker), Pref="dom_cross_origin_storage_enabled"]
 interface CrossOriginStorageManager {
   [NewObject]
   Promise<FileSystemFileHandle> getFileHandle(
@@ -43,6 +43,6 @@ partial interface Navigator {
 };
 
 partial interface WorkerNavigator {
-  [SecureContext, SameObject, Exposed=DedicatedWorker, Pref="dom_cross_origin_storage_enabled"]
+  [SecureContext, SameObject, Pref="dom_cross_origin_storage_enabled"]
   readonly attribute CrossOriginStorageManager crossOriginStorage;
 };

@@ -9,8 +9,9 @@ Usage: serve.py CONFIG_JSON. Prints "READY" once every port listens.
 
 On top of wptserve's file, .sub and .headers handling, it adds what WPT's
 tools/serve adds: the generated .any.html, .any.worker.html,
-.any.worker.js and .window.html wrappers. For our own suite it serves the
-harness files this project provides (testharnessreport.js, testdriver,
+.any.sharedworker.html, .any.worker.js, .window.html and .worker.html
+wrappers (not .any.serviceworker.html: see discover.UNSUPPORTED). For our
+own suite it serves the harness files this project provides (testharnessreport.js, testdriver,
 get-host-info) and testharness.js from npm; for an upstream checkout
 (--wpt-root) it serves the checkout's files unchanged except the two a
 runner always supplies, testharnessreport.js and testdriver-vendor.js.
@@ -29,7 +30,10 @@ from wptserve import handlers, server, stash
 from wptserve import routes as default_routes
 from wptserve.config import ConfigBuilder
 
-GLOBALS = {"window", "dedicatedworker", "worker", "default"}
+# discover.py sits beside this file (sys.path[0] when run as a script) and
+# needs only the standard library: the same name-to-source mapping as the
+# runner's discovery.
+from discover import source_of
 
 
 def meta(script_path):
@@ -69,24 +73,35 @@ def global_object(kind):
             "};\n")
 
 
+# The generated pages this server answers: suffix -> what the page runs the
+# test in (a window, or a worker the page starts). Service-worker and
+# ShadowRealm pages are not generated: the shell cannot run them
+# (discover.UNSUPPORTED).
+PAGES = [(".any.sharedworker.html", "SharedWorker"),
+         (".any.worker.html", "Worker"),
+         (".any.html", "window"),
+         (".window.html", "window"),
+         (".worker.html", "Worker")]
+
 HARNESS = ('<script src="/resources/testharness.js"></script>\n'
            '<script src="/resources/testharnessreport.js"></script>\n')
 
 
 def wrapper(doc_root):
-    """Generates the wrappers WPT's server generates."""
+    """Generates the wrappers WPT's server generates (tools/serve/serve.py:
+    AnyHtmlHandler, WorkersHandler, SharedWorkersHandler, AnyWorkerHandler,
+    WindowHandler): a page for each global, and x.any.worker.js, the script
+    the dedicated and shared workers run."""
     def handle(request, response):
         path = request.url_parts.path
-        for suffix, source_suffix, kind in ((".any.worker.html", ".any.js", "worker-html"),
-                                            (".any.worker.js", ".any.js", "worker-js"),
-                                            (".any.html", ".any.js", "window"),
-                                            (".window.html", ".window.js", "window"),
-                                            (".worker.html", ".worker.js", "worker-html")):
-            if path.endswith(suffix):
-                source_url = path[: -len(suffix)] + source_suffix
-                break
+        query = f"?{request.url_parts.query}" if request.url_parts.query else ""
+        if path.endswith(".any.worker.js"):
+            source_url, kind = path[: -len(".any.worker.js")] + ".any.js", "worker-js"
         else:
-            raise handlers.HTTPException(404)
+            source_url = source_of(path)
+            kind = next((k for suffix, k in PAGES if path.endswith(suffix)), None)
+            if source_url is None or kind is None:
+                raise handlers.HTTPException(404)
         source = os.path.join(doc_root, source_url.lstrip("/"))
         if not os.path.isfile(source):
             raise handlers.HTTPException(404)
@@ -97,12 +112,14 @@ def wrapper(doc_root):
                     imports +
                     f'importScripts("{source_url}");\ndone();\n')
             response.headers.set("Content-Type", "text/javascript")
-        elif kind == "worker-html":
+        elif kind in ("Worker", "SharedWorker"):
+            # x.worker.js runs as it is; an x.any.js through x.any.worker.js.
             worker_url = source_url if source_url.endswith(".worker.js") \
-                else path[: -len(".html")] + ".js"
+                else source_url[: -len(".any.js")] + ".any.worker.js"
             body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
                     HARNESS + "<div id=log></div>\n"
-                    f'<script>fetch_tests_from_worker(new Worker("{worker_url}"));</script>\n')
+                    "<script>fetch_tests_from_worker("
+                    f'new {kind}("{worker_url}{query}"));</script>\n')
             response.headers.set("Content-Type", "text/html")
         else:
             body = ("<!doctype html>\n<meta charset=utf-8>\n" + timeout_meta(metas) + title(metas) +
@@ -170,8 +187,7 @@ def main():
                    ("*", "/common/*", handlers.file_handler)]
     generated = wrapper(doc_root)
     routes += [("GET", pattern, generated)
-               for pattern in ("*.any.html", "*.any.worker.html", "*.any.worker.js", "*.window.html",
-                               "*.worker.html")]
+               for pattern in ["*.any.worker.js"] + ["*" + suffix for suffix, _ in PAGES]]
     routes += default_routes.routes
 
     # Our common/ files live beside the runner, not in the tests' root.

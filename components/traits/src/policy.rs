@@ -149,17 +149,39 @@ impl DocumentPolicy {
     }
 }
 
-/// What a dedicated worker inherits from the global that creates it: its
-/// owner set is that one global, fixed for its life.
+/// What a worker inherits from its owner set: a dedicated worker's is the
+/// global that created it, fixed for its life; a shared worker's grows with
+/// every document that connects to it ([`WorkerInheritance::add_owner`]); a
+/// service worker's is empty (the default: not allowed).
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct WorkerInheritance {
-    /// "Check Cross-Origin Storage permission" of the owner.
+    /// "Check Cross-Origin Storage permission": every owner allows it.
     pub allowed: bool,
-    /// "Obtain the COS scope ceiling" of the owner.
+    /// "Obtain the COS scope ceiling": the origins every owner's ceiling
+    /// authorizes.
     pub scope_ceiling: Vec<Origin>,
-    /// The site of the owner's top-level document, which the probe budget
+    /// The site of the owners' top-level document, which the probe budget
     /// charges; `None` when it is not known (the worker's own site is used).
     pub top_level_site: Option<crate::Site>,
+}
+
+impl WorkerInheritance {
+    /// Another global joined the worker's owner set (a document connected
+    /// to a shared worker): the permission holds only if it holds for every
+    /// owner, and the ceiling is what every owner's ceiling authorizes.
+    ///
+    /// The probe budget belongs to one top-level site. A worker whose owners
+    /// sit under different top-level sites could pool their budgets, so it
+    /// loses the permission instead (a deliberate restriction: the spec does
+    /// not say which owner's budget to charge).
+    pub fn add_owner(&mut self, owner: &WorkerInheritance) {
+        self.allowed &= owner.allowed;
+        self.scope_ceiling
+            .retain(|origin| owner.scope_ceiling.contains(origin));
+        if self.top_level_site != owner.top_level_site {
+            self.allowed = false;
+        }
+    }
 }
 
 /// The allowlist that `Permissions-Policy` header values give the feature,
@@ -301,6 +323,50 @@ pub fn parse_allow_attribute(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod owner_set_tests {
+    use super::*;
+
+    fn owner(allowed: bool, ceiling: &[&str], top: &str) -> WorkerInheritance {
+        WorkerInheritance {
+            allowed,
+            scope_ceiling: ceiling.iter().map(|o| Origin::parse(o).unwrap()).collect(),
+            top_level_site: Some(crate::Site::parse(top).unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_owner_must_allow_and_ceilings_intersect() {
+        let mut worker = owner(
+            true,
+            &["https://a.example", "https://b.example"],
+            "app.example",
+        );
+        worker.add_owner(&owner(
+            true,
+            &["https://b.example", "https://c.example"],
+            "app.example",
+        ));
+        assert!(worker.allowed);
+        assert_eq!(
+            worker.scope_ceiling,
+            vec![Origin::parse("https://b.example").unwrap()]
+        );
+        worker.add_owner(&owner(false, &["https://b.example"], "app.example"));
+        assert!(!worker.allowed);
+        // Once refused, a later allowing owner does not bring it back.
+        worker.add_owner(&owner(true, &["https://b.example"], "app.example"));
+        assert!(!worker.allowed);
+    }
+
+    #[test]
+    fn owners_under_different_top_level_sites_refuse() {
+        let mut worker = owner(true, &[], "one.example");
+        worker.add_owner(&owner(true, &[], "two.example"));
+        assert!(!worker.allowed);
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-// META: global=window,dedicatedworker
+// META: global=window,dedicatedworker,sharedworker
 // META: script=resources/helpers.js
 // META: title=Cross-Origin Storage: what a handle can and cannot do
 
@@ -30,7 +30,8 @@ promise_test(async () => {
   assert_false(await a.isSameEntry(b));
 }, "isSameEntry() compares the hash");
 
-if (self.WorkerGlobalScope) {
+// createSyncAccessHandle() exists in dedicated workers only (File System Standard).
+if (self.DedicatedWorkerGlobalScope) {
   promise_test(async (t) => {
     const handle = await cosStore(cosUniqueText("sync"));
     await promise_rejects_dom(t, "InvalidStateError", handle.createSyncAccessHandle());

@@ -1,4 +1,4 @@
-// META: global=window,dedicatedworker
+// META: global=window,dedicatedworker,sharedworker
 // META: script=resources/helpers.js
 // META: title=Cross-Origin Storage: hash and options validation
 

@@ -1,4 +1,4 @@
-// META: global=window,dedicatedworker
+// META: global=window,dedicatedworker,sharedworker
 // META: title=Cross-Origin Storage: interface shape
 
 test(() => {

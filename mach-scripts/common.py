@@ -34,6 +34,16 @@ def target_dir():
     return os.path.join(cache_dir(), "target")
 
 
+def workspace_env():
+    """The environment for cargo commands on our own workspace: its target
+    directory lives in the cache too, so a fresh clone does not rebuild the
+    store's dependencies ($COS_WORKSPACE_TARGET_DIR overrides)."""
+    env = dict(os.environ)
+    env.setdefault("CARGO_TARGET_DIR", os.environ.get("COS_WORKSPACE_TARGET_DIR")
+                   or os.path.join(cache_dir(), "workspace-target"))
+    return env
+
+
 def cargo_home():
     return os.environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
 

@@ -16,14 +16,15 @@ import phl  # noqa: E402
 import reliability  # noqa: E402
 import run as run_command  # noqa: E402
 import testwpt  # noqa: E402
-from common import ROOT, run  # noqa: E402
+from common import ROOT, run, workspace_env  # noqa: E402
 
 
 def cmd_test(argv):
     """Run every test: the store's, its reliability (quick), the shell end to end, and the WPT suite (--store-only)."""
     store_only = "--store-only" in argv
     argv = [a for a in argv if a != "--store-only"]
-    status = run(["cargo", "test", "--workspace", "--locked"] + argv, check=False)
+    status = run(["cargo", "test", "--workspace", "--locked"] + argv, env=workspace_env(),
+                 check=False)
     # The build driver's own tests (argument parsing, ...).
     status = status or run([sys.executable, "-m", "unittest", "discover", "-s",
                             os.path.join(ROOT, "mach-scripts", "tests")], check=False)
@@ -45,7 +46,8 @@ def cmd_test(argv):
 
 def cmd_bench(argv):
     """Measure the store: write+verify throughput vs baselines, lookup latency."""
-    return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv, check=False)
+    return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv,
+               env=workspace_env(), check=False)
 
 
 def cmd_help(argv):

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-from common import ROOT
+from common import ROOT, workspace_env
 
 SUMMARY = re.compile(r"^\d+ passed, \d+ failed$")
 
@@ -35,7 +35,8 @@ def cmd_test_reliability(argv):
     # from a debug build would mean nothing.
     command = ["cargo", "run", "--release", "--locked", "-p", "cos-reliability", "--"] + passthrough
     print("+ " + " ".join(command), flush=True)
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                               env=workspace_env())
     last = ""
     for line in process.stdout:
         sys.stdout.write(line)

@@ -2,45 +2,64 @@
  * License, v. 2.0. If a copy of the MPL was not distributed with this
  * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
 
-//! Piecewise verification: a SHA-256 digest of every [`CHUNK`]-sized piece
-//! of an entry, recorded when its bytes are first hashed (as a writer sends
-//! them, or when an entry without digests is first verified), so that each
-//! read checks just the pieces it returns.
+//! Piecewise verification: a 128-bit XXH3 digest of every [`CHUNK`]-sized
+//! piece of an entry, recorded when its bytes are first hashed against the
+//! entry's own (cryptographic) hash, as a writer sends them or when an entry
+//! without digests is first verified, so that each read checks just the
+//! pieces it returns.
 //!
 //! A file's bytes must never reach a page unless they match its hash, and
 //! bits rot on disks, or are changed by other programs, after the store
 //! verified them. Hashing a multi-GiB model before every read is too slow;
-//! checking each 1 MiB piece as it is read costs one SHA-256 pass over the
-//! bytes served (about 1.5 GB/s here) and catches any change since.
+//! checking each 1 MiB piece as it is read catches any change since.
+//!
+//! Why XXH3 and not SHA-256 for the pieces: the pieces only have to show
+//! that the bytes are still the ones that were verified against the entry's
+//! SHA-2 hash, an accidental change (a flipped bit, a truncated or
+//! overwritten file) to be caught with certainty in practice (2^-128). A
+//! deliberate change would take someone who can write the store's files, and
+//! so its index and these digests too: a cryptographic digest here would add
+//! nothing against them. What it would add is cost: SHA-256 runs at about
+//! 1.4 GB/s here and halved the speed of `getFile()` for a 64 MiB entry in
+//! the shell (75 ms against 35 ms unchecked); XXH3 runs at memory speed
+//! (38 ms against 34 ms, medians of 25 interleaved runs).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use cos_traits::{CosError, Hasher};
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::StorageContext;
 
 /// The size of a verified piece. Reads are served in whole pieces.
 pub const CHUNK: usize = 1 << 20;
 
+/// The size of one piece's digest.
+const DIGEST: usize = 16;
+
+/// One piece's digest.
+fn digest(piece: &[u8]) -> [u8; DIGEST] {
+    xxhash_rust::xxh3::xxh3_128(piece).to_le_bytes()
+}
+
 /// The digests of an entry's pieces, in order; the last piece may be short.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ChunkDigests(Vec<[u8; 32]>);
+pub struct ChunkDigests(Vec<[u8; DIGEST]>);
 
 impl ChunkDigests {
-    /// The digests as the index stores them: 32 bytes each, concatenated.
+    /// The digests as the index stores them: 16 bytes each, concatenated.
     pub fn to_blob(&self) -> Vec<u8> {
         self.0.concat()
     }
 
     pub fn from_blob(blob: &[u8]) -> Option<ChunkDigests> {
-        if blob.len() % 32 != 0 {
+        if blob.len() % DIGEST != 0 {
             return None;
         }
         Some(ChunkDigests(
-            blob.chunks_exact(32)
-                .map(|d| d.try_into().expect("32 bytes"))
+            blob.chunks_exact(DIGEST)
+                .map(|d| d.try_into().expect("a digest's length"))
                 .collect(),
         ))
     }
@@ -70,11 +89,8 @@ impl ChunkDigests {
         let mut buf = vec![0u8; (stop - start) as usize];
         file.read_exact_at(&mut buf, start)
             .storage("reading an entry")?;
-        for (i, piece) in buf.chunks(CHUNK).enumerate() {
-            let expected = self.0.get(first as usize + i);
-            if expected != Some(&Sha256::digest(piece).into()) {
-                return Ok(None);
-            }
+        if !self.check(first as usize, &buf) {
+            return Ok(None);
         }
         buf.drain(..(offset - start) as usize);
         buf.truncate((end - offset) as usize);
@@ -82,12 +98,37 @@ impl ChunkDigests {
     }
 }
 
+impl ChunkDigests {
+    /// Whether `buf`, the pieces from number `first` on, matches. A read of
+    /// several pieces checks them on two threads: the check runs at memory
+    /// speed, and a page reading a cached file is otherwise only as fast as
+    /// copying it.
+    fn check(&self, first: usize, buf: &[u8]) -> bool {
+        let matches = |from: usize, pieces: &[u8]| {
+            pieces
+                .chunks(CHUNK)
+                .enumerate()
+                .all(|(i, piece)| self.0.get(from + i) == Some(&digest(piece)))
+        };
+        let count = buf.len().div_ceil(CHUNK);
+        if count < 4 {
+            return matches(first, buf);
+        }
+        let (left, right) = buf.split_at(count / 2 * CHUNK);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| matches(first + count / 2, right));
+            let here = matches(first, left);
+            here && other.join().unwrap_or(false)
+        })
+    }
+}
+
 /// Digests pieces as bytes arrive in order.
 #[derive(Clone, Default)]
 pub struct ChunkHasher {
-    current: Sha256,
+    current: Xxh3,
     filled: usize,
-    done: Vec<[u8; 32]>,
+    done: Vec<[u8; DIGEST]>,
 }
 
 impl ChunkHasher {
@@ -98,8 +139,8 @@ impl ChunkHasher {
             self.filled += take;
             bytes = &bytes[take..];
             if self.filled == CHUNK {
-                self.done
-                    .push(std::mem::take(&mut self.current).finalize().into());
+                self.done.push(self.current.digest128().to_le_bytes());
+                self.current.reset();
                 self.filled = 0;
             }
         }
@@ -107,7 +148,7 @@ impl ChunkHasher {
 
     pub fn finalize(mut self) -> ChunkDigests {
         if self.filled > 0 {
-            self.done.push(self.current.finalize().into());
+            self.done.push(self.current.digest128().to_le_bytes());
         }
         ChunkDigests(self.done)
     }

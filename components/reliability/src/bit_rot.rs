@@ -16,67 +16,10 @@
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
-use cos_store::thread::{StoreSender, StoreThread};
+use cos_store::thread::StoreThread;
 use cos_store::{MAX_READ, Store};
-use cos_traits::{CosError, CosHash, CosRequest, CosResponse, Origin};
 
 use crate::util::*;
-
-/// The bytes a page received, and how many of them were wrong.
-struct ReadBack {
-    delivered: u64,
-    corrupt: u64,
-    /// How the read ended, if not with the whole file.
-    error: Option<CosError>,
-}
-
-/// Reads `hash` from 0 to its end in `piece`-byte requests as `origin`,
-/// comparing each reply against `expected(offset, len)`.
-fn read_all(
-    sender: &StoreSender,
-    origin: &Origin,
-    hash: &CosHash,
-    size: u64,
-    piece: u32,
-    mut expected: impl FnMut(u64, &mut [u8]),
-) -> ReadBack {
-    let mut back = ReadBack {
-        delivered: 0,
-        corrupt: 0,
-        error: None,
-    };
-    let mut want = vec![0u8; piece as usize];
-    let mut at = 0;
-    while at < size {
-        match sender.call(CosRequest::Read {
-            hash: hash.clone(),
-            origin: origin.clone(),
-            offset: at,
-            len: piece,
-        }) {
-            Ok(CosResponse::Bytes(bytes)) if !bytes.is_empty() => {
-                let want = &mut want[..bytes.len()];
-                expected(at, want);
-                back.corrupt += bytes
-                    .iter()
-                    .zip(want.iter())
-                    .filter(|(a, b)| a != b)
-                    .count() as u64;
-                back.delivered += bytes.len() as u64;
-                at += bytes.len() as u64;
-            },
-            Ok(other) => {
-                back.error = Some(CosError::Storage(format!("unexpected reply {other:?}")));
-                break;
-            },
-            Err(e) => {
-                back.error = Some(e);
-                break;
-            },
-        }
-    }
-    back
-}
 
 fn flip(path: &std::path::Path, offset: u64) {
     let file = std::fs::OpenOptions::new()

@@ -90,19 +90,12 @@ fn write_loop(store: &mut Store, seed: u64, max_size: u64) -> ! {
         let hash = pattern_hash(data, size);
         let result = (|| {
             let mut session = store.begin_write(hash.clone(), origin)?;
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut at = 0;
-            while at < size {
-                let n = (size - at).min(buf.len() as u64) as usize;
-                pattern(data, at, &mut buf[..n]);
-                session.write(None, &buf[..n])?;
-                at += n as u64;
-            }
+            // Small writes, so that kills land between them.
+            write_pattern(&mut session, data, size, 256 * 1024)?;
             if round % 5 == 0 {
                 // A write behind the end forces a re-hash at finish.
-                let n = size.min(100) as usize;
-                pattern(data, 0, &mut buf[..n]);
-                session.write(Some(0), &buf[..n])?;
+                let head = pattern_vec(data, size.min(100) as usize);
+                session.write(Some(0), &head)?;
             }
             let verified = session.finish()?;
             store.publish(verified, origin, &cos_traits::RequestedOrigins::SameSite)

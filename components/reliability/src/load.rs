@@ -75,29 +75,11 @@ pub fn run(quick: bool) -> Outcome {
         let reader = reader.clone();
         workers.push(std::thread::spawn(move || {
             barrier.wait();
-            let seed = 500 + i;
-            let mut at = 0u64;
-            let mut want = vec![0u8; MAX_READ as usize];
-            let mut matched = true;
-            let mut error = None;
-            while at < size {
-                match sender.call(CosRequest::Read {
-                    hash: hash.clone(),
-                    origin: reader.clone(),
-                    offset: at,
-                    len: MAX_READ,
-                }) {
-                    Ok(CosResponse::Bytes(bytes)) if !bytes.is_empty() => {
-                        pattern(seed, at, &mut want[..bytes.len()]);
-                        matched &= bytes == want[..bytes.len()];
-                        at += bytes.len() as u64;
-                    },
-                    other => {
-                        error = Some(format!("{other:?}"));
-                        break;
-                    },
-                }
-            }
+            let back = read_all(&sender, &reader, &hash, size, MAX_READ, |at, want| {
+                pattern(500 + i, at, want)
+            });
+            let (at, matched) = (back.delivered, back.corrupt == 0);
+            let error = back.error.map(|e| format!("{e:?}"));
             (false, at, matched && at == size, error)
         }));
     }

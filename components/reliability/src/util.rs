@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cos_store::thread::StoreSender;
-use cos_store::{ConsentPolicy, Store, StoreConfig};
+use cos_store::{ConsentPolicy, Store, StoreConfig, WriteSession};
 use cos_traits::{
     CosError, CosHash, CosRequest, CosResponse, HashAlgorithm, Origin, RequestedOrigins,
 };
@@ -207,6 +207,25 @@ pub fn put(store: &mut Store, origin: &Origin, bytes: &[u8]) -> Result<CosHash, 
     Ok(hash)
 }
 
+/// Appends the pattern file `seed` of `size` bytes to `session` in writes of
+/// `piece` bytes, without holding it whole.
+pub fn write_pattern(
+    session: &mut WriteSession,
+    seed: u64,
+    size: u64,
+    piece: usize,
+) -> Result<(), CosError> {
+    let mut buf = vec![0u8; piece];
+    let mut at = 0;
+    while at < size {
+        let n = (size - at).min(piece as u64) as usize;
+        pattern(seed, at, &mut buf[..n]);
+        session.write(None, &buf[..n])?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// Stores the pattern file `seed` of `size` bytes without holding it whole.
 pub fn put_pattern(
     store: &mut Store,
@@ -216,14 +235,7 @@ pub fn put_pattern(
 ) -> Result<CosHash, CosError> {
     let hash = pattern_hash(seed, size);
     let mut session = store.begin_write(hash.clone(), origin)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut at = 0;
-    while at < size {
-        let n = (size - at).min(buf.len() as u64) as usize;
-        pattern(seed, at, &mut buf[..n]);
-        session.write(None, &buf[..n])?;
-        at += n as u64;
-    }
+    write_pattern(&mut session, seed, size, 1 << 20)?;
     let verified = session.finish()?;
     store.publish(verified, origin, &RequestedOrigins::SameSite)?;
     Ok(hash)
@@ -305,4 +317,60 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
+}
+
+/// The bytes a page received, and how many of them were wrong.
+pub struct ReadBack {
+    pub delivered: u64,
+    pub corrupt: u64,
+    /// How the read ended, if not with the whole file.
+    pub error: Option<CosError>,
+}
+
+/// Reads `hash` from 0 to its end in `piece`-byte requests as `origin`,
+/// comparing each reply against `expected(offset, len)`.
+pub fn read_all(
+    sender: &StoreSender,
+    origin: &Origin,
+    hash: &CosHash,
+    size: u64,
+    piece: u32,
+    mut expected: impl FnMut(u64, &mut [u8]),
+) -> ReadBack {
+    let mut back = ReadBack {
+        delivered: 0,
+        corrupt: 0,
+        error: None,
+    };
+    let mut want = vec![0u8; piece as usize];
+    let mut at = 0;
+    while at < size {
+        match sender.call(CosRequest::Read {
+            hash: hash.clone(),
+            origin: origin.clone(),
+            offset: at,
+            len: piece,
+        }) {
+            Ok(CosResponse::Bytes(bytes)) if !bytes.is_empty() => {
+                let want = &mut want[..bytes.len()];
+                expected(at, want);
+                back.corrupt += bytes
+                    .iter()
+                    .zip(want.iter())
+                    .filter(|(a, b)| a != b)
+                    .count() as u64;
+                back.delivered += bytes.len() as u64;
+                at += bytes.len() as u64;
+            },
+            Ok(other) => {
+                back.error = Some(CosError::Storage(format!("unexpected reply {other:?}")));
+                break;
+            },
+            Err(e) => {
+                back.error = Some(e);
+                break;
+            },
+        }
+    }
+    back
 }

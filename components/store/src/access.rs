@@ -98,11 +98,6 @@ impl ContentSender {
 
     /// Sends `request` and waits for the answer.
     pub fn call(&self, request: CosRequest) -> Result<CosResponse, CosError> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(request, move |result| {
-            let _ = tx.send(result);
-        });
-        rx.recv()
-            .unwrap_or_else(|_| Err(CosError::Storage("the storage thread has exited".into())))
+        crate::thread::wait(|reply| self.send(request, reply))
     }
 }

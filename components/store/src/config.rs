@@ -21,6 +21,24 @@ pub fn system_clock() -> Clock {
     })
 }
 
+/// A store time (milliseconds since the Unix epoch) as UTC
+/// `(year, month, day, hour, minute, second)`, for people to read (no date
+/// crate for this: days to civil date by Howard Hinnant's algorithm).
+pub fn utc_civil(ms: u64) -> (i64, i64, i64, u64, u64, u64) {
+    let secs = ms / 1000;
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
 /// How a store behaves. [`StoreConfig::new`] gives the product defaults.
 #[derive(Clone)]
 pub struct StoreConfig {
@@ -78,5 +96,18 @@ impl std::fmt::Debug for StoreConfig {
             .field("grease_basis_points", &self.grease_basis_points)
             .field("consent", &self.consent)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn store_times_read_as_utc_dates() {
+        assert_eq!(super::utc_civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(
+            super::utc_civil(1_700_000_000_000),
+            (2023, 11, 14, 22, 13, 20)
+        );
+        assert_eq!(super::utc_civil(1_709_164_800_999), (2024, 2, 29, 0, 0, 0));
     }
 }

@@ -31,7 +31,7 @@ mod verify;
 use std::fs::File;
 
 pub use chunks::{CHUNK, ChunkDigests};
-pub use config::{Clock, ConsentPolicy, StoreConfig, system_clock};
+pub use config::{Clock, ConsentPolicy, StoreConfig, system_clock, utc_civil};
 pub use error::OpenError;
 pub use get::{MAX_READ, ReadOutcome, ReadTicket};
 pub use index::SCHEMA_VERSION;

@@ -21,15 +21,13 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use cos_traits::{
-    CosError, CosHash, Hasher, MAX_FILE_SIZE, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins,
-};
+use cos_traits::{CosError, CosHash, Hasher, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins};
 
 use crate::Store;
 use crate::chunks::{self, ChunkDigests, ChunkHasher};
 use crate::error::StorageContext;
 use crate::layout::Layout;
-use crate::quota::Reservation;
+use crate::quota::{Reservation, check_file_size};
 
 /// One `createWritable()` stream: a cursor over a temporary file.
 pub struct WriteSession {
@@ -71,13 +69,9 @@ impl WriteSession {
         &self.hash
     }
 
-    /// Checks that the file may grow to `size` bytes, and holds them.
+    /// Checks that the file may grow to `size` bytes, and holds them (a
+    /// size within the file is within every limit already).
     fn check_size(&mut self, size: u64) -> Result<(), CosError> {
-        if size > MAX_FILE_SIZE {
-            return Err(CosError::QuotaExceeded(format!(
-                "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
-            )));
-        }
         if size > self.len {
             self.reservation.hold(size)?;
         }
@@ -112,11 +106,7 @@ impl WriteSession {
 
     pub fn seek(&mut self, position: u64) -> Result<(), CosError> {
         // A seek past the end holds nothing until a write fills the gap.
-        if position > MAX_FILE_SIZE {
-            return Err(CosError::QuotaExceeded(format!(
-                "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
-            )));
-        }
+        check_file_size(position)?;
         self.cursor = position;
         Ok(())
     }

@@ -44,15 +44,22 @@ pub(crate) struct Reservation {
     global_room: u64,
 }
 
+/// The per-file cap: a position or size past it is refused, never
+/// allocated.
+pub(crate) fn check_file_size(size: u64) -> Result<(), CosError> {
+    if size > MAX_FILE_SIZE {
+        return Err(CosError::QuotaExceeded(format!(
+            "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
+        )));
+    }
+    Ok(())
+}
+
 impl Reservation {
     /// Grows (or shrinks) what this write holds to `size` bytes, or fails
-    /// with `QuotaExceeded` naming the budget it would pass.
+    /// with `QuotaExceeded` naming the cap or the budget it would pass.
     pub(crate) fn hold(&mut self, size: u64) -> Result<(), CosError> {
-        if size > MAX_FILE_SIZE {
-            return Err(CosError::QuotaExceeded(format!(
-                "a Cross-Origin Storage file holds at most {MAX_FILE_SIZE} bytes"
-            )));
-        }
+        check_file_size(size)?;
         if size <= self.held {
             let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
             held.release(&self.origin, self.held - size);

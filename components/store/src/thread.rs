@@ -117,7 +117,8 @@ impl StoreSender {
     }
 }
 
-fn wait(send: impl FnOnce(Reply)) -> Result<CosResponse, CosError> {
+/// Sends through `send` and waits for the one answer.
+pub(crate) fn wait(send: impl FnOnce(Reply)) -> Result<CosResponse, CosError> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     send(Box::new(move |result| {
         let _ = tx.send(result);

@@ -37,7 +37,7 @@ pub use get::{MAX_READ, ReadOutcome, ReadTicket};
 pub use index::SCHEMA_VERSION;
 pub use layout::Layout;
 pub use phl::PublicHashList;
-pub use put::{Published, VerifiedWrite, WriteSession};
+pub use put::{AddedFile, CopiedFile, FileCopy, Published, VerifiedWrite, WriteSession};
 pub use verify::Repairs;
 
 use crate::grease::Grease;

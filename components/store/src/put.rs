@@ -4,6 +4,9 @@
 
 //! Writing an entry: a [`WriteSession`] collects bytes in a temporary file
 //! and verifies them; [`Store::publish`] makes the verified file an entry.
+//! A file the person adds from disk ([`Store::add_file`]) takes the same
+//! path with no origin: a [`FileCopy`] copies it into a temporary file,
+//! hashing the copy, and [`Store::publish_added`] makes it an entry.
 //!
 //! Nothing here touches the index until publication, so a create request,
 //! an abandoned stream or a failed verification leaves no trace: the hash
@@ -18,10 +21,14 @@
 //! make room go only after the commit.
 
 use std::fs::{File, OpenOptions};
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use cos_traits::{CosError, CosHash, Hasher, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins};
+use cos_traits::{
+    CosError, CosHash, HashAlgorithm, Hasher, MAX_ORIGINS_LIST_LENGTH, Origin, RequestedOrigins,
+};
 
 use crate::Store;
 use crate::chunks::{self, ChunkDigests, ChunkHasher};
@@ -238,6 +245,93 @@ pub struct Published {
     pub origins_dropped: usize,
 }
 
+/// A file the person chose to add from disk, about to be copied into
+/// `tmp/`. [`FileCopy::run`] does the slow part and needs no access to the
+/// store, so the storage thread runs it on a thread of its own.
+pub struct FileCopy {
+    source: PathBuf,
+    file: File,
+    temp: TempFile,
+    /// Holds the copy's bytes against the store's budget (no origin's).
+    reservation: Reservation,
+}
+
+/// A source-side failure: the person's file, not the store, is at fault.
+fn unreadable(path: &Path) -> impl FnOnce(std::io::Error) -> CosError + '_ {
+    move |e| CosError::Type(format!("cannot read {}: {e}", path.display()))
+}
+
+impl FileCopy {
+    /// Copies the file in `CHUNK`-sized reads (never whole in memory),
+    /// computing its SHA-256 and piece digests from the bytes as they are
+    /// copied: the entry's hash is that of the bytes the store holds,
+    /// whatever happens to the original meanwhile. Stops early, removing
+    /// the copy, once `stop` is set (the storage thread is exiting).
+    pub fn run(self, stop: &AtomicBool) -> Result<CopiedFile, CosError> {
+        let FileCopy {
+            source,
+            mut file,
+            temp,
+            mut reservation,
+        } = self;
+        let mut hasher = HashAlgorithm::Sha256.hasher();
+        let mut chunker = ChunkHasher::default();
+        let mut buf = vec![0u8; chunks::CHUNK];
+        let mut len = 0u64;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Err(CosError::Storage("the storage thread has exited".into()));
+            }
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(unreadable(&source)(e)),
+            };
+            let end = len + n as u64;
+            reservation.hold(end)?;
+            temp.file
+                .write_all_at(&buf[..n], len)
+                .storage("copying in a file")?;
+            hasher.update(&buf[..n]);
+            chunker.update(&buf[..n]);
+            len = end;
+        }
+        temp.file.sync_all().storage("flushing a copied file")?;
+        let hash = CosHash::from_digest(HashAlgorithm::Sha256, hasher.finalize())?;
+        Ok(CopiedFile(VerifiedWrite {
+            hash,
+            size: len,
+            temp,
+            chunks: chunker.finalize(),
+            _reservation: reservation,
+        }))
+    }
+}
+
+/// A file from disk, copied in and hashed, not yet an entry. Dropping it
+/// unpublished removes the copy.
+pub struct CopiedFile(VerifiedWrite);
+
+impl CopiedFile {
+    pub fn hash(&self) -> &CosHash {
+        &self.0.hash
+    }
+
+    pub fn size(&self) -> u64 {
+        self.0.size
+    }
+}
+
+/// What adding a file from disk did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddedFile {
+    pub hash: CosHash,
+    pub size: u64,
+    /// The store held these bytes already; the entry was left as it was.
+    pub already_present: bool,
+}
+
 /// Makes `dir`'s entries (a rename into it) durable.
 fn sync_dir(dir: &Path) -> Result<(), CosError> {
     File::open(dir)
@@ -261,14 +355,28 @@ impl Store {
         origin: &Origin,
         requested: &RequestedOrigins,
     ) -> Result<Published, CosError> {
+        self.commit(write, Some(origin), requested)
+    }
+
+    /// Publication proper. With `storer: None` (a file the person added)
+    /// no origin is charged or recorded; the store's budget and eviction
+    /// apply all the same.
+    fn commit(
+        &mut self,
+        write: VerifiedWrite,
+        storer: Option<&Origin>,
+        requested: &RequestedOrigins,
+    ) -> Result<Published, CosError> {
         let now = self.now();
         let existing = self.index.entry(&write.hash)?;
-        let already_storing = match &existing {
-            Some(row) => self.index.storers(row.id)?.contains(origin),
-            None => false,
-        };
-        if !already_storing {
-            self.check_origin_quota(origin, write.size)?;
+        if let Some(origin) = storer {
+            let already_storing = match &existing {
+                Some(row) => self.index.storers(row.id)?.contains(origin),
+                None => false,
+            };
+            if !already_storing {
+                self.check_origin_quota(origin, write.size)?;
+            }
         }
         let path = self.layout.content_path(&write.hash);
         let mut victims = Vec::new();
@@ -285,7 +393,9 @@ impl Store {
                 Some(row) => row.id,
                 None => index.insert_entry(&write.hash, write.size, now)?,
             };
-            index.add_storer(id, origin, now)?;
+            if let Some(origin) = storer {
+                index.add_storer(id, origin, now)?;
+            }
             index.set_chunks(id, &write.chunks)?;
             let mut published = Published::default();
             match requested {
@@ -322,5 +432,74 @@ impl Store {
                 Err(e)
             },
         }
+    }
+
+    /// The management page's "add a file from disk" (spec: "Manually added
+    /// entries"): copies the file at `path` in and publishes it as an entry
+    /// with no storing origin, globally disclosable, so that it is
+    /// disclosed across sites exactly when its hash is on the Public Hash
+    /// List. [`Store::begin_add_file`], [`FileCopy::run`] and
+    /// [`Store::publish_added`] in one call.
+    pub fn add_file(&mut self, path: &Path) -> Result<AddedFile, CosError> {
+        let copy = self.begin_add_file(path)?.run(&AtomicBool::new(false))?;
+        self.publish_added(copy)
+    }
+
+    /// Opens the file at `path` to add it, and a temporary file to copy it
+    /// into. A path that is missing, unreadable or not a regular file is a
+    /// `TypeError` naming it; a file larger than an entry may be, or than
+    /// the store's budget, is refused before anything is copied.
+    pub fn begin_add_file(&self, path: &Path) -> Result<FileCopy, CosError> {
+        // Not opened before it is known to be a file: opening a FIFO blocks.
+        let metadata = std::fs::metadata(path).map_err(unreadable(path))?;
+        if !metadata.is_file() {
+            return Err(CosError::Type(format!(
+                "cannot add {}: it is not a file",
+                path.display()
+            )));
+        }
+        let file = File::open(path).map_err(unreadable(path))?;
+        let size = metadata.len();
+        if size > self.global_budget() {
+            return Err(CosError::QuotaExceeded(format!(
+                "{} is {size} bytes, more than Cross-Origin Storage's budget of {}",
+                path.display(),
+                self.global_budget()
+            )));
+        }
+        let mut reservation = self.reserve_unattributed();
+        reservation.hold(size)?;
+        Ok(FileCopy {
+            source: path.to_owned(),
+            file,
+            temp: TempFile::create(&self.layout.tmp_dir())?,
+            reservation,
+        })
+    }
+
+    /// Makes a copied file an entry that no origin stored, globally
+    /// disclosable with an empty origins list. If the store already holds
+    /// the bytes, the entry is left exactly as it was and the copy dropped.
+    pub fn publish_added(&mut self, copy: CopiedFile) -> Result<AddedFile, CosError> {
+        let CopiedFile(write) = copy;
+        let hash = write.hash.clone();
+        if let Some(row) = self.index.entry(&hash)? {
+            // A manual add must not widen what a site chose: an entry a
+            // site stored same-site only, or for a list of origins, would
+            // become '*' and be disclosed to sites its storer never named.
+            // Its grants stay as they are (the person can still delete it).
+            return Ok(AddedFile {
+                hash,
+                size: row.size,
+                already_present: true,
+            });
+        }
+        let size = write.size;
+        self.commit(write, None, &RequestedOrigins::Global)?;
+        Ok(AddedFile {
+            hash,
+            size,
+            already_present: false,
+        })
     }
 }

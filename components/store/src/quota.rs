@@ -35,7 +35,8 @@ struct Held {
 /// What one write in progress may hold and holds. Released on drop.
 pub(crate) struct Reservation {
     shared: Reservations,
-    origin: Origin,
+    /// `None` for a file the person added from disk, which no origin pays.
+    origin: Option<Origin>,
     held: u64,
     /// How much this origin's open writes may hold together: its budget
     /// less what it has stored (unlimited for a rewrite of bytes it stored).
@@ -62,13 +63,16 @@ impl Reservation {
         check_file_size(size)?;
         if size <= self.held {
             let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
-            held.release(&self.origin, self.held - size);
+            held.release(self.origin.as_ref(), self.held - size);
             self.held = size;
             return Ok(());
         }
         let more = size - self.held;
         let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
-        let origin_held = held.by_origin.get(&self.origin).copied().unwrap_or(0);
+        let origin_held = match &self.origin {
+            Some(origin) => held.by_origin.get(origin).copied().unwrap_or(0),
+            None => 0,
+        };
         if origin_held.saturating_add(more) > self.origin_room {
             return Err(CosError::QuotaExceeded(format!(
                 "this write needs {size} bytes and the origin's storage budget leaves {} for \
@@ -82,7 +86,9 @@ impl Reservation {
                 self.global_room
             )));
         }
-        *held.by_origin.entry(self.origin.clone()).or_default() += more;
+        if let Some(origin) = &self.origin {
+            *held.by_origin.entry(origin.clone()).or_default() += more;
+        }
         held.total += more;
         self.held = size;
         Ok(())
@@ -90,8 +96,10 @@ impl Reservation {
 }
 
 impl Held {
-    fn release(&mut self, origin: &Origin, bytes: u64) {
-        if let Some(origin_held) = self.by_origin.get_mut(origin) {
+    fn release(&mut self, origin: Option<&Origin>, bytes: u64) {
+        if let Some(origin) = origin
+            && let Some(origin_held) = self.by_origin.get_mut(origin)
+        {
             *origin_held = origin_held.saturating_sub(bytes);
             if *origin_held == 0 {
                 self.by_origin.remove(origin);
@@ -104,7 +112,7 @@ impl Held {
 impl Drop for Reservation {
     fn drop(&mut self) {
         let mut held = self.shared.0.lock().unwrap_or_else(|e| e.into_inner());
-        held.release(&self.origin, self.held);
+        held.release(self.origin.as_ref(), self.held);
     }
 }
 
@@ -136,11 +144,24 @@ impl Store {
         };
         Ok(Reservation {
             shared: self.reservations.clone(),
-            origin: origin.clone(),
+            origin: Some(origin.clone()),
             held: 0,
             origin_room,
             global_room: self.global_budget(),
         })
+    }
+
+    /// What copying in a file the person added may hold: no origin's
+    /// budget (no origin stores it), only the store's, shared with every
+    /// write in progress.
+    pub(crate) fn reserve_unattributed(&self) -> Reservation {
+        Reservation {
+            shared: self.reservations.clone(),
+            origin: None,
+            held: 0,
+            origin_room: u64::MAX,
+            global_room: self.global_budget(),
+        }
     }
 
     pub(crate) fn check_origin_quota(&self, origin: &Origin, size: u64) -> Result<(), CosError> {

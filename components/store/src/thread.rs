@@ -13,6 +13,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,7 +26,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
 use crate::chunks::ChunkDigests;
 use crate::get::{ReadOutcome, ReadTicket};
-use crate::put::{VerifiedWrite, WriteSession};
+use crate::put::{CopiedFile, FileCopy, VerifiedWrite, WriteSession};
 use crate::{OpenError, Store, StoreConfig};
 
 pub type Reply = Box<dyn FnOnce(Result<CosResponse, CosError>) + Send>;
@@ -45,6 +48,12 @@ pub const LOOKUP_ANSWER_TIME: Duration = Duration::from_millis(2);
 enum Msg {
     Request(CosRequest, Reply),
     Admin(CosAdminRequest, Reply),
+    /// A copy thread copied in and hashed a file the person added (or
+    /// failed); publish and answer.
+    Copied {
+        result: Result<CopiedFile, CosError>,
+        reply: Reply,
+    },
     /// A write thread verified its bytes (or failed); publish and answer.
     Finished {
         id: WriteId,
@@ -208,6 +217,8 @@ struct Registry {
     reads: Sender<ReadJob>,
     /// Lookup answers waiting for their time (see [`LOOKUP_ANSWER_TIME`]).
     answers: Sender<DueAnswer>,
+    /// Set when the thread exits: files being copied in stop early.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Registry {
@@ -232,6 +243,7 @@ impl Registry {
             writers: HashMap::new(),
             reads,
             answers,
+            stopping: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -240,6 +252,14 @@ impl Registry {
             match msg {
                 Msg::Request(request, reply) => self.handle(request, reply),
                 Msg::Admin(request, reply) => self.handle_admin(request, reply),
+                Msg::Copied { result, reply } => {
+                    let result = result.and_then(|copy| self.store.publish_added(copy));
+                    reply(result.map(|added| CosResponse::Added {
+                        hash: added.hash,
+                        size: added.size,
+                        already_present: added.already_present,
+                    }));
+                },
                 Msg::Finished { id, result, reply } => {
                     let Some(writer) = self.writers.remove(&id) else {
                         // Aborted while verifying: the verified file is
@@ -266,6 +286,7 @@ impl Registry {
                     // Dropping the writers' senders ends their threads, which
                     // discard their temporary files.
                     self.writers.clear();
+                    self.stopping.store(true, Ordering::Relaxed);
                     let _ = done.send(());
                     return;
                 },
@@ -358,6 +379,38 @@ impl Registry {
             CosAdminRequest::RemoveEntry { hash } => reply(done(store.remove_entry(&hash))),
             CosAdminRequest::ClearAll => reply(done(store.clear_all())),
             CosAdminRequest::List => reply(store.list().map(CosResponse::Entries)),
+            CosAdminRequest::AddFile { path } => self.add_file(path, reply),
+        }
+    }
+
+    /// Copies the file in on a thread of its own (a multi-GiB file takes
+    /// seconds to copy and hash, and lookups must not wait for it); the
+    /// storage thread only opens it and, at the end, publishes.
+    fn add_file(&mut self, path: PathBuf, reply: Reply) {
+        let copy = match self.store.begin_add_file(&path) {
+            Ok(copy) => copy,
+            Err(e) => return reply(Err(e)),
+        };
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<(FileCopy, Reply)>(1);
+        let loopback = self.loopback.clone();
+        let stopping = self.stopping.clone();
+        let spawned = std::thread::Builder::new()
+            .name("CrossOriginStorageAddFile".into())
+            .spawn(move || {
+                if let Ok((copy, reply)) = job_rx.recv() {
+                    let result = copy.run(&stopping);
+                    // If the storage thread has exited, the copy is dropped
+                    // (removing its temporary file) and the reply with it.
+                    let _ = loopback.send(Msg::Copied { result, reply });
+                }
+            });
+        match spawned {
+            Ok(_) => {
+                let _ = job_tx.send((copy, reply));
+            },
+            Err(e) => reply(Err(CosError::Storage(format!(
+                "spawning a thread to copy a file: {e}"
+            )))),
         }
     }
 

@@ -101,3 +101,36 @@ fn refuses_a_store_in_use_and_bad_input() {
     let out = cos_store(&fx, &["rm", "not-a-hash"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("TypeError"));
 }
+
+#[test]
+fn add_copies_a_file_in_and_prints_its_hash() {
+    let fx = populated();
+    let path = fx.dir.path().join("downloaded model.bin");
+    std::fs::write(&path, b"a model from elsewhere").unwrap();
+    let hash = sha256(b"a model from elsewhere").to_string();
+    let out = cos_store(&fx, &["add", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).starts_with(&format!("added {hash}")),
+        "{}",
+        stdout(&out)
+    );
+    let out = cos_store(&fx, &["add", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("already stored"), "{}", stdout(&out));
+
+    let entries: Vec<EntrySummary> =
+        serde_json::from_slice(&cos_store(&fx, &["ls", "--json"]).stdout).unwrap();
+    let added = entries.iter().find(|e| e.hash.to_string() == hash).unwrap();
+    assert!(added.globally_disclosable);
+    assert!(added.stored_by.is_empty());
+
+    let missing = fx.dir.path().join("missing.bin");
+    let out = cos_store(&fx, &["add", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("missing.bin"),
+        "{stderr}"
+    );
+}

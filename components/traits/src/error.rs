@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// information than "not found".
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize, thiserror::Error)]
 pub enum CosError {
-    /// Malformed input: a hash, an origins list, a position.
+    /// Malformed input: a hash, an origins list, a position; or, from the
+    /// browser's own "add a file from disk", a path that cannot be read.
     #[error("TypeError: {0}")]
     Type(String),
     /// Absent, not visible to this origin, over the probe budget, GREASE'd or

@@ -124,6 +124,13 @@ pub enum CosAdminRequest {
     ClearAll,
     /// Every entry with its attribution, for the management view.
     List,
+    /// The management page's "add a file from disk": copies the file at
+    /// `path` into the store as an entry no origin stored, globally
+    /// disclosable (spec: "Manually added entries"), so the Public Hash List
+    /// decides whether other sites can find it. Replies
+    /// [`CosResponse::Added`]; a path that cannot be read is a `TypeError`
+    /// naming it.
+    AddFile { path: std::path::PathBuf },
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
@@ -140,6 +147,14 @@ pub enum CosResponse {
     /// The request was carried out and has nothing to return.
     Done,
     Entries(Vec<EntrySummary>),
+    /// A [`CosAdminRequest::AddFile`] stored the file as `hash`.
+    /// `already_present`: the store held those bytes already, and the entry
+    /// was left as it was (its grants untouched).
+    Added {
+        hash: CosHash,
+        size: u64,
+        already_present: bool,
+    },
 }
 
 /// What a successful lookup found.

@@ -3,7 +3,8 @@
  * file, You can obtain one at https://mozilla.org/MPL/2.0/. */
 
 //! `cos-store`: inspect and tidy a profile's Cross-Origin Storage from the
-//! command line — what is stored, who stored and read it, and clearing.
+//! command line — what is stored, who stored and read it, adding a file
+//! from disk, and clearing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,10 @@ enum Command {
     Rm { hash: String },
     /// Delete everything.
     ClearAll,
+    /// Add a file from disk as an entry no site stored, visible to every
+    /// site if its hash is on the Public Hash List (the management page's
+    /// "add a file from disk"). Prints its hash.
+    Add { path: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -124,6 +129,17 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::ClearAll => {
             store.clear_all().map_err(err)?;
             println!("cleared all Cross-Origin Storage data");
+        },
+        Command::Add { path } => {
+            let added = store.add_file(&path).map_err(|e| match e {
+                cos_traits::CosError::Type(message) => message,
+                e => e.to_string(),
+            })?;
+            if added.already_present {
+                println!("{} already stored, left as it was", added.hash);
+            } else {
+                println!("added {} ({})", added.hash, size(added.size));
+            }
         },
     }
     Ok(())

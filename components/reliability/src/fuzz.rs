@@ -762,6 +762,11 @@ fn examples() -> Vec<Value> {
             decision: ConsentDecision::Allow,
         },
         CosAdminRequest::ResetConsent,
+        CosAdminRequest::ForgetConsent { site: s.clone() },
+        CosAdminRequest::ListConsent,
+        CosAdminRequest::AddFile {
+            path: "/nonexistent/model.bin".into(),
+        },
         CosAdminRequest::SetConsentPolicy(ConsentPolicy::Deny),
         CosAdminRequest::ClearOrigin { origin: o.clone() },
         CosAdminRequest::ClearSite { site: s.clone() },

@@ -671,6 +671,37 @@ impl Index {
         Ok(())
     }
 
+    pub fn forget_consent(&self, site: &Site) -> Result<(), CosError> {
+        self.conn
+            .execute(
+                "DELETE FROM consent WHERE site = ?1",
+                params![site.as_str()],
+            )
+            .storage("forgetting a site's consent decisions")?;
+        Ok(())
+    }
+
+    /// The site-wide decisions (those the consent dialog records), by site.
+    /// A row whose site no longer parses is skipped, not fatal: the page
+    /// that lists them must still open.
+    pub fn consent_decisions(&self) -> Result<Vec<(Site, bool)>, CosError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT site, allow FROM consent WHERE entry_key = '' ORDER BY site")
+            .storage("listing consent decisions")?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .storage("listing consent decisions")?;
+        let mut decisions = Vec::new();
+        for row in rows {
+            let (site, allow) = row.storage("listing consent decisions")?;
+            if let Ok(site) = Site::parse(&site) {
+                decisions.push((site, allow));
+            }
+        }
+        Ok(decisions)
+    }
+
     pub fn consent(&self, site: &Site, hash: &CosHash) -> Result<Option<bool>, CosError> {
         self.conn
             .prepare_cached(

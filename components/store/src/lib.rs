@@ -214,12 +214,37 @@ impl Store {
         self.config.consent = policy;
     }
 
-    /// Remembers the user's answer for `requesting_site` (for one entry, or
-    /// all with `hash: None`).
     /// Forgets every consent decision: each site is asked again.
     pub fn reset_consent(&mut self) -> Result<(), cos_traits::CosError> {
         self.index.reset_consent()
     }
+
+    /// Forgets `site`'s decisions: it is asked again.
+    pub fn forget_consent(&mut self, site: &cos_traits::Site) -> Result<(), cos_traits::CosError> {
+        self.index.forget_consent(site)
+    }
+
+    /// Each requesting site's remembered site-wide answer.
+    pub fn consent_decisions(
+        &self,
+    ) -> Result<Vec<(cos_traits::Site, cos_traits::ConsentDecision)>, cos_traits::CosError> {
+        Ok(self
+            .index
+            .consent_decisions()?
+            .into_iter()
+            .map(|(site, allow)| {
+                let decision = if allow {
+                    cos_traits::ConsentDecision::Allow
+                } else {
+                    cos_traits::ConsentDecision::Deny
+                };
+                (site, decision)
+            })
+            .collect())
+    }
+
+    /// Remembers the user's answer for `requesting_site` (for one entry, or
+    /// all with `hash: None`).
 
     pub fn record_consent(
         &mut self,

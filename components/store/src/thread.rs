@@ -368,6 +368,10 @@ impl Registry {
                 decision,
             ))),
             CosAdminRequest::ResetConsent => reply(done(store.reset_consent())),
+            CosAdminRequest::ForgetConsent { site } => reply(done(store.forget_consent(&site))),
+            CosAdminRequest::ListConsent => {
+                reply(store.consent_decisions().map(CosResponse::ConsentDecisions))
+            },
             CosAdminRequest::SetConsentPolicy(policy) => {
                 store.set_consent_policy(policy);
                 reply(Ok(CosResponse::Done));

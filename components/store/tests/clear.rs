@@ -228,3 +228,46 @@ fn consent_decisions_persist_and_are_cleared_with_the_site() {
         Ok(LookupOutcome::NeedsConsent(_))
     ));
 }
+
+#[test]
+fn decisions_are_listed_changed_and_forgotten_per_site() {
+    let fx = Fixture::new();
+    let mut store = asking_store(&fx);
+    let a = origin("https://a.example");
+    let b = origin("https://b.example");
+    let c = origin("https://c.example");
+    let listed = RequestedOrigins::from_list(&["https://b.example", "https://c.example"]).unwrap();
+    put(&mut store, &a, b"model", listed).unwrap();
+    store
+        .record_consent(b.site(), None, ConsentDecision::Allow)
+        .unwrap();
+    store
+        .record_consent(c.site(), None, ConsentDecision::Deny)
+        .unwrap();
+    assert_eq!(
+        store.consent_decisions().unwrap(),
+        vec![
+            (site("https://b.example"), ConsentDecision::Allow),
+            (site("https://c.example"), ConsentDecision::Deny),
+        ]
+    );
+    assert!(found(get(&mut store, &b, &sha256(b"model"))));
+    // The person changes their mind on the management page.
+    store
+        .record_consent(b.site(), None, ConsentDecision::Deny)
+        .unwrap();
+    assert_eq!(
+        get(&mut store, &b, &sha256(b"model")),
+        Err(CosError::NotFound)
+    );
+    // Forgetting one site's decision asks it again, and only it.
+    store.forget_consent(c.site()).unwrap();
+    assert!(matches!(
+        get(&mut store, &c, &sha256(b"model")),
+        Ok(LookupOutcome::NeedsConsent(_))
+    ));
+    assert_eq!(
+        store.consent_decisions().unwrap(),
+        vec![(site("https://b.example"), ConsentDecision::Deny)]
+    );
+}

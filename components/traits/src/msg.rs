@@ -112,6 +112,11 @@ pub enum CosAdminRequest {
     },
     /// Forgets every consent decision.
     ResetConsent,
+    /// Forgets one requesting site's decisions: it is asked again.
+    ForgetConsent { site: Site },
+    /// The remembered site-wide decisions, for the management page; replies
+    /// [`CosResponse::ConsentDecisions`].
+    ListConsent,
     /// The browser's consent preference changed.
     SetConsentPolicy(ConsentPolicy),
     /// Clearing site data for one origin: revokes it everywhere.
@@ -147,6 +152,8 @@ pub enum CosResponse {
     /// The request was carried out and has nothing to return.
     Done,
     Entries(Vec<EntrySummary>),
+    /// Each requesting site's remembered answer, by site.
+    ConsentDecisions(Vec<(Site, ConsentDecision)>),
     /// A [`CosAdminRequest::AddFile`] stored the file as `hash`.
     /// `already_present`: the store held those bytes already, and the entry
     /// was left as it was (its grants untouched).

@@ -12,7 +12,8 @@
 //! only when the hash is on the Public Hash List and the lookup is not
 //! GREASE'd. On top of those, a cross-site lookup must fit in the top-level
 //! site's probe budget and, when the grant crosses a site boundary, have the
-//! user's consent.
+//! user's consent. An entry under a hash that is not collision resistant
+//! (SHA-1) has only the first grant.
 //!
 //! Every refusal is the same `NotFound`, and every lookup runs the same
 //! queries whatever the answer: each a single indexed probe, so that
@@ -125,12 +126,20 @@ impl Store {
 
         let within_budget = same_site || self.charge_probe(top_site, hash, now)?;
         let global = entry.as_ref().is_some_and(|row| row.global);
+        // SHA-1 is not collision resistant: the site that authored a file
+        // can store a second file with the same SHA-1, and a site that asks
+        // for the hash would read those bytes. So an entry under it is
+        // disclosed only by the same-site rule, never through a list or
+        // `'*'` (`Store::publish` records neither for it; this holds even
+        // for an index that says otherwise). It depends on the requested
+        // hash alone, so every lookup still does the same work.
+        let crosses_sites = hash.algorithm().collision_resistant();
 
         let grant = match () {
             _ if entry.is_none() || !within_budget => None,
             _ if same_site => Some(Grant::SameSite),
-            _ if listed => Some(Grant::Listed),
-            _ if global && on_phl && !greased => Some(Grant::Global),
+            _ if listed && crosses_sites => Some(Grant::Listed),
+            _ if global && on_phl && !greased && crosses_sites => Some(Grant::Global),
             _ => None,
         };
         let Some(grant) = grant else {

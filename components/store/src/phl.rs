@@ -31,7 +31,7 @@ const BUILT_IN: &str = include_str!("../public-hash-list.txt");
 pub struct PublicHashList {
     /// Per algorithm (in `HashAlgorithm::ALL` order): sorted, deduplicated
     /// digests laid end to end.
-    digests: [Vec<u8>; 3],
+    digests: [Vec<u8>; HashAlgorithm::ALL.len()],
 }
 
 fn slot(algorithm: HashAlgorithm) -> usize {
@@ -53,7 +53,7 @@ impl PublicHashList {
 
     /// Parses the text format; an error names the 1-based line at fault.
     pub fn parse(text: &str) -> Result<PublicHashList, (usize, String)> {
-        let mut lists: [Vec<Vec<u8>>; 3] = Default::default();
+        let mut lists: [Vec<Vec<u8>>; HashAlgorithm::ALL.len()] = Default::default();
         let mut section: Option<HashAlgorithm> = None;
         for (number, line) in text.lines().enumerate() {
             let number = number + 1;
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn lines_outside_sections_and_unknown_sections_are_ignored() {
         let text = format!(
-            "{}\n// ===BEGIN SHA-1===\nnot a sha256 line\n// ===END SHA-1===\n",
+            "{}\n// ===BEGIN MD5===\nnot a sha256 line\n// ===END MD5===\n",
             h(HashAlgorithm::Sha256, "stray").value()
         );
         let phl = PublicHashList::parse(&text).unwrap();

@@ -22,7 +22,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -51,6 +51,9 @@ pub struct WriteSession {
     hashed: u64,
     /// What this write holds against its origin's and the store's budgets.
     reservation: Reservation,
+    /// For a hash that is not collision resistant (SHA-1), the content
+    /// path whose bytes `finish` compares the write with (see `commit`).
+    stored: Option<PathBuf>,
 }
 
 impl WriteSession {
@@ -60,7 +63,9 @@ impl WriteSession {
         reservation: Reservation,
     ) -> Result<WriteSession, CosError> {
         let temp = TempFile::create(&layout.tmp_dir())?;
+        let stored = (!hash.algorithm().collision_resistant()).then(|| layout.content_path(&hash));
         Ok(WriteSession {
+            stored,
             hasher: Some(hash.algorithm().hasher()),
             chunker: Some(ChunkHasher::default()),
             hash,
@@ -146,6 +151,7 @@ impl WriteSession {
             chunker,
             hashed,
             reservation,
+            stored,
             ..
         } = self;
         let (digest, chunks) = match (hasher, chunker) {
@@ -158,14 +164,54 @@ impl WriteSession {
             return Err(CosError::Data);
         }
         temp.file.sync_all().storage("flushing a verified write")?;
+        // Done here, on the write's own thread, so that publication need
+        // not read a large file on the storage thread. A failure to compare
+        // leaves it to publication.
+        let compared = stored.and_then(|path| compare_with(&temp.file, &path).ok().flatten());
         Ok(VerifiedWrite {
             hash,
             size: len,
             temp,
             chunks,
+            compared,
             _reservation: reservation,
         })
     }
+}
+
+/// Which file a comparison read: its device and inode. A content file is
+/// only ever replaced by a rename, which makes another inode.
+type FileIdentity = (u64, u64);
+
+/// Whether `file` holds the same bytes as the file at `path`, and which
+/// file that was; `None` when there is no file at `path`.
+fn compare_with(file: &File, path: &Path) -> Result<Option<(FileIdentity, bool)>, CosError> {
+    let other = match File::open(path) {
+        Ok(other) => other,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).storage("opening an entry to compare"),
+    };
+    let theirs = other.metadata().storage("comparing with an entry")?;
+    let identity = (theirs.dev(), theirs.ino());
+    let len = file.metadata().storage("comparing with an entry")?.len();
+    if len != theirs.len() {
+        return Ok(Some((identity, false)));
+    }
+    let (mut mine, mut other_buf) = (vec![0u8; chunks::CHUNK], vec![0u8; chunks::CHUNK]);
+    let mut at = 0u64;
+    while at < len {
+        let n = (len - at).min(chunks::CHUNK as u64) as usize;
+        file.read_exact_at(&mut mine[..n], at)
+            .storage("comparing with an entry")?;
+        other
+            .read_exact_at(&mut other_buf[..n], at)
+            .storage("comparing with an entry")?;
+        if mine[..n] != other_buf[..n] {
+            return Ok(Some((identity, false)));
+        }
+        at += n as u64;
+    }
+    Ok(Some((identity, true)))
 }
 
 /// The digests of the pieces of the file at `path` if its bytes hash to
@@ -183,6 +229,10 @@ pub struct VerifiedWrite {
     size: u64,
     temp: TempFile,
     chunks: ChunkDigests,
+    /// For a hash that is not collision resistant: whether the bytes were
+    /// those of the stored file with the same hash when the write finished,
+    /// and which file that was.
+    compared: Option<(FileIdentity, bool)>,
     /// Held until publication charges the bytes to the origin.
     _reservation: Reservation,
 }
@@ -240,8 +290,10 @@ impl Drop for TempFile {
 /// What publication did beyond storing.
 #[derive(Debug, Default, PartialEq)]
 pub struct Published {
-    /// Requested origins left off because the entry's list is full (the
-    /// browser logs a console warning; the write still succeeded).
+    /// Requested origins left off because the entry's list is full, or
+    /// because its hash is SHA-1, whose entries stay same-site (then every
+    /// listed origin, or `'*'` counted as one). The browser logs a console
+    /// warning; the write still succeeded.
     pub origins_dropped: usize,
 }
 
@@ -304,6 +356,8 @@ impl FileCopy {
             size: len,
             temp,
             chunks: chunker.finalize(),
+            // SHA-256: collision resistant, nothing to compare.
+            compared: None,
             _reservation: reservation,
         }))
     }
@@ -348,7 +402,9 @@ impl Store {
 
     /// Makes a verified write an entry (or, when the entry exists, records
     /// `origin` as one more storing origin and drops the duplicate bytes),
-    /// then widens its visibility as `requested` asks.
+    /// then widens its visibility as `requested` asks. A SHA-1 write is
+    /// the exception twice over (see `commit`): it joins an entry only with
+    /// identical bytes, and it widens nothing.
     pub fn publish(
         &mut self,
         write: VerifiedWrite,
@@ -369,6 +425,29 @@ impl Store {
     ) -> Result<Published, CosError> {
         let now = self.now();
         let existing = self.index.entry(&write.hash)?;
+        // A write of a stored hash normally joins the entry and drops its
+        // own bytes: equal hashes mean equal bytes. Not for SHA-1, whose
+        // chosen-prefix collisions are practical: the site that authored a
+        // file could store a second file with the same SHA-1 first, and a
+        // site writing the real file would then be recorded as a storer of,
+        // and read, the other bytes. So a SHA-1 write joins an entry only
+        // with byte-identical contents, and is refused otherwise.
+        if existing.is_some()
+            && !write.hash.algorithm().collision_resistant()
+            && !self.same_as_stored(&write)?
+        {
+            log::warn!(
+                "Cross-Origin Storage: refused a write of {}: its bytes differ from the stored \
+                 file with the same hash (a SHA-1 collision)",
+                write.hash
+            );
+            return Err(CosError::NotAllowed(format!(
+                "a different file with this {} hash is stored; {} is not collision resistant, \
+                 so the store does not share it",
+                write.hash.algorithm().name(),
+                write.hash.algorithm().name()
+            )));
+        }
         if let Some(origin) = storer {
             let already_storing = match &existing {
                 Some(row) => self.index.storers(row.id)?.contains(origin),
@@ -400,6 +479,21 @@ impl Store {
             let mut published = Published::default();
             match requested {
                 RequestedOrigins::SameSite => {},
+                // SHA-1 is not collision resistant: a site that authored a
+                // file can make a second file with the same SHA-1 (a
+                // chosen-prefix collision) and store that one first, so
+                // another site asking for the hash would read the attacker's
+                // bytes. An entry under such a hash therefore stays with the
+                // sites that stored it: its `origins` list or `'*'` is not
+                // applied, the write still succeeds, and the browser's
+                // console warning counts what was left off (`'*'` as one).
+                // `Store::lookup` never grants it across sites either.
+                _ if !write.hash.algorithm().collision_resistant() => {
+                    published.origins_dropped = match requested {
+                        RequestedOrigins::List(list) => list.len(),
+                        _ => 1,
+                    };
+                },
                 RequestedOrigins::Global => index.set_global(id)?,
                 RequestedOrigins::List(list) => {
                     let mut room = MAX_ORIGINS_LIST_LENGTH.saturating_sub(index.listed_count(id)?);
@@ -432,6 +526,21 @@ impl Store {
                 Err(e)
             },
         }
+    }
+
+    /// Whether a verified write holds exactly the bytes of the stored file
+    /// with its hash: what `finish` found, if the content path still names
+    /// the file it compared with; otherwise compared now. No file (a row
+    /// whose bytes are lost) is not the same.
+    fn same_as_stored(&self, write: &VerifiedWrite) -> Result<bool, CosError> {
+        let path = self.layout.content_path(&write.hash);
+        if let Some((identity, same)) = write.compared
+            && let Ok(now) = std::fs::metadata(&path)
+            && (now.dev(), now.ino()) == identity
+        {
+            return Ok(same);
+        }
+        Ok(compare_with(&write.temp.file, &path)?.is_some_and(|(_, same)| same))
     }
 
     /// The management page's "add a file from disk" (spec: "Manually added

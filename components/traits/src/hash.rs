@@ -10,19 +10,24 @@ use sha2::Digest;
 
 use crate::CosError;
 
-/// A WebCrypto digest algorithm that COS accepts.
+/// A WebCrypto digest algorithm that COS accepts: every one WebCrypto
+/// recognises, as the spec's "validate a COS request" says.
+///
+/// `Sha1` comes last so that adding it moved no other variant.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
 pub enum HashAlgorithm {
     Sha256,
     Sha384,
     Sha512,
+    Sha1,
 }
 
 impl HashAlgorithm {
-    pub const ALL: [HashAlgorithm; 3] = [
+    pub const ALL: [HashAlgorithm; 4] = [
         HashAlgorithm::Sha256,
         HashAlgorithm::Sha384,
         HashAlgorithm::Sha512,
+        HashAlgorithm::Sha1,
     ];
 
     /// The WebCrypto name, which is also the canonical spelling stored on disk.
@@ -31,6 +36,7 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => "SHA-256",
             HashAlgorithm::Sha384 => "SHA-384",
             HashAlgorithm::Sha512 => "SHA-512",
+            HashAlgorithm::Sha1 => "SHA-1",
         }
     }
 
@@ -40,6 +46,7 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => "sha256",
             HashAlgorithm::Sha384 => "sha384",
             HashAlgorithm::Sha512 => "sha512",
+            HashAlgorithm::Sha1 => "sha1",
         }
     }
 
@@ -48,6 +55,19 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => 32,
             HashAlgorithm::Sha384 => 48,
             HashAlgorithm::Sha512 => 64,
+            HashAlgorithm::Sha1 => 20,
+        }
+    }
+
+    /// Whether finding two inputs with the same digest is out of reach.
+    /// SHA-1's is not: chosen-prefix collisions are practical (SHAmbles,
+    /// 2020), so whoever authors a file can make a second, different file
+    /// with the same SHA-1. The store keeps entries under such a hash to
+    /// the site that stored them (see `cos-store`'s `publish` and `lookup`).
+    pub fn collision_resistant(self) -> bool {
+        match self {
+            HashAlgorithm::Sha256 | HashAlgorithm::Sha384 | HashAlgorithm::Sha512 => true,
+            HashAlgorithm::Sha1 => false,
         }
     }
 
@@ -57,6 +77,7 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             HashAlgorithm::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
             HashAlgorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+            HashAlgorithm::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
         }
     }
 }
@@ -64,16 +85,19 @@ impl HashAlgorithm {
 impl FromStr for HashAlgorithm {
     type Err = CosError;
 
-    /// WebCrypto names compare ASCII-case-insensitively. SHA-1 is a WebCrypto
-    /// digest too, but it is refused: a content address must resist
-    /// collisions.
+    /// WebCrypto's digest names (SHA-1, SHA-256, SHA-384, SHA-512), compared
+    /// ASCII-case-insensitively. SHA-1 is accepted because the spec accepts
+    /// any name WebCrypto recognises; it is not collision resistant, which
+    /// the store answers by never disclosing a SHA-1 entry across sites
+    /// ([`HashAlgorithm::collision_resistant`]).
     fn from_str(name: &str) -> Result<Self, CosError> {
         HashAlgorithm::ALL
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
                 CosError::Type(format!(
-                    "'{name}' is not a supported hash algorithm (use SHA-256, SHA-384 or SHA-512)"
+                    "'{name}' is not a supported hash algorithm \
+                     (use SHA-256, SHA-384, SHA-512 or SHA-1)"
                 ))
             })
     }
@@ -85,6 +109,7 @@ pub enum Hasher {
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    Sha1(sha1::Sha1),
 }
 
 impl Hasher {
@@ -93,6 +118,7 @@ impl Hasher {
             Hasher::Sha256(h) => h.update(bytes),
             Hasher::Sha384(h) => h.update(bytes),
             Hasher::Sha512(h) => h.update(bytes),
+            Hasher::Sha1(h) => h.update(bytes),
         }
     }
 
@@ -101,6 +127,7 @@ impl Hasher {
             Hasher::Sha256(h) => h.finalize().to_vec(),
             Hasher::Sha384(h) => h.finalize().to_vec(),
             Hasher::Sha512(h) => h.finalize().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
         }
     }
 }
@@ -227,6 +254,7 @@ mod tests {
     use super::*;
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const EMPTY_SHA1: &str = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
 
     #[test]
     fn algorithm_names_are_case_insensitive() {
@@ -244,8 +272,64 @@ mod tests {
     }
 
     #[test]
+    fn sha1_is_accepted_in_any_case() {
+        for name in ["SHA-1", "sha-1", "Sha-1", "sHA-1"] {
+            assert_eq!(name.parse::<HashAlgorithm>(), Ok(HashAlgorithm::Sha1));
+        }
+        assert_eq!(HashAlgorithm::Sha1.digest_len(), 20);
+        assert!(!HashAlgorithm::Sha1.collision_resistant());
+        let hash = CosHash::parse("sha-1", EMPTY_SHA1).unwrap();
+        assert_eq!(hash.algorithm(), HashAlgorithm::Sha1);
+        assert_eq!(hash.to_string(), format!("SHA-1:{EMPTY_SHA1}"));
+    }
+
+    #[test]
+    fn sha1_values_are_40_lowercase_hex_digits() {
+        let upper = EMPTY_SHA1.to_uppercase();
+        let long = format!("{EMPTY_SHA1}0");
+        // A SHA-256-length value is not a SHA-1 value, nor the other way.
+        for value in [&EMPTY_SHA1[..39], &long, &upper, EMPTY_SHA256, ""] {
+            assert_eq!(
+                CosHash::parse("SHA-1", value).unwrap_err().dom_name(),
+                "TypeError",
+                "{value:?}"
+            );
+        }
+        assert!(CosHash::parse("SHA-256", EMPTY_SHA1).is_err());
+    }
+
+    #[test]
+    fn every_algorithm_is_consistent() {
+        for algorithm in HashAlgorithm::ALL {
+            assert_eq!(algorithm.name().parse::<HashAlgorithm>(), Ok(algorithm));
+            let digest = CosHash::of(algorithm, b"abc");
+            assert_eq!(digest.digest().len(), algorithm.digest_len());
+            assert_eq!(digest.to_string().parse::<CosHash>(), Ok(digest));
+            assert!(
+                algorithm
+                    .dir_name()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            );
+        }
+        let mut dirs: Vec<&str> = HashAlgorithm::ALL.iter().map(|a| a.dir_name()).collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        assert_eq!(dirs.len(), HashAlgorithm::ALL.len());
+    }
+
+    #[test]
     fn unsupported_algorithms_are_type_errors() {
-        for name in ["SHA-1", "sha1", "SHA256", "MD5", "", "SHA-256 ", "ＳHA-256"] {
+        for name in [
+            "sha1",
+            "SHA1",
+            "SHA256",
+            "MD5",
+            "",
+            "SHA-256 ",
+            "ＳHA-256",
+            "SHA-1 ",
+        ] {
             let err = name.parse::<HashAlgorithm>().unwrap_err();
             assert_eq!(err.dom_name(), "TypeError", "{name:?}");
         }
@@ -283,6 +367,12 @@ mod tests {
         assert_eq!(
             CosHash::of(HashAlgorithm::Sha256, b""),
             CosHash::parse("sha-256", EMPTY_SHA256).unwrap()
+        );
+        assert_eq!(CosHash::of(HashAlgorithm::Sha1, b"").value(), EMPTY_SHA1);
+        // FIPS 180 example.
+        assert_eq!(
+            CosHash::of(HashAlgorithm::Sha1, b"abc").value(),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
     }
 

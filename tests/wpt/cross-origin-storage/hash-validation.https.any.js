@@ -6,7 +6,6 @@ const cos = () => navigator.crossOriginStorage;
 const goodValue = "a".repeat(64);
 
 for (const [label, hash] of [
-  ["SHA-1 (not collision resistant)", { algorithm: "SHA-1", value: "a".repeat(40) }],
   ["an unknown algorithm", { algorithm: "MD5", value: "a".repeat(32) }],
   ["an algorithm name with a missing dash", { algorithm: "SHA256", value: goodValue }],
   ["a value one digit short", { algorithm: "SHA-256", value: "a".repeat(63) }],
@@ -34,6 +33,20 @@ for (const [algorithm, length] of [["sha-256", 64], ["Sha-384", 96], ["SHA-512",
     assert_equals(handle.name, "b".repeat(length));
   }, `${algorithm} is accepted, its name compared ASCII-case-insensitively`);
 }
+
+promise_test(async (t) => {
+  // The spec accepts any hash algorithm WebCrypto recognises; SHA-1's value
+  // is 40 lowercase hex digits, like the others' it is checked against the
+  // digest length.
+  for (const algorithm of ["SHA-1", "sha-1"]) {
+    const handle = await cos().getFileHandle({ algorithm, value: "c".repeat(40) }, { create: true });
+    assert_equals(handle.name, "c".repeat(40));
+  }
+  for (const value of ["c".repeat(39), "C".repeat(40)]) {
+    await promise_rejects_js(t, TypeError, cos().getFileHandle({ algorithm: "SHA-1", value }, { create: true }));
+    await promise_rejects_js(t, TypeError, cos().getFileHandle({ algorithm: "SHA-1", value }));
+  }
+}, "SHA-1 is accepted with 40 lowercase hex digits; 39 digits or uppercase are a TypeError");
 
 promise_test(async (t) => {
   const hash = { algorithm: "SHA-256", value: goodValue };

@@ -9,21 +9,28 @@
 //! as the bare durable minimum (the same hashing, writing and syncing with
 //! no index), and through `cacache`, a content-addressed cache with the
 //! same integrity check but no fsync at all. `lookup` times answering
-//! whether a hash exists, for each answer a page can get.
+//! whether a hash exists, for each answer a page can get. `read` reads
+//! entries back through the storage thread as a page does, every piece
+//! checked, against reading the same bytes unchecked.
 //!
 //! Besides criterion's reports, each group prints plain summary lines
 //! (`ratio ...`, `lookup ... p50=.. p99=..`) so that a run can be compared
 //! with the targets without reading criterion's output.
 //!
-//! Run with `cargo bench -p cos-store --bench store`.
+//! Run with `cargo bench -p cos-store --bench store`; name a group to run
+//! only that one: `cargo bench -p cos-store --bench store -- read`.
 
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use cos_store::{ConsentPolicy, Store, StoreConfig};
-use cos_traits::{CosError, CosHash, HashAlgorithm, LookupOutcome, Origin, RequestedOrigins};
+use cos_store::thread::StoreThread;
+use cos_store::{ConsentPolicy, ReadTicket, Store, StoreConfig};
+use cos_traits::{
+    CosError, CosHash, CosRequest, CosResponse, HashAlgorithm, LookupOutcome, Origin,
+    RequestedOrigins,
+};
 use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -197,6 +204,9 @@ fn size_write_bench(group: &mut BenchmarkGroup<'_, WallTime>, per_iteration: Dur
 }
 
 fn write_benches(c: &mut Criterion) {
+    if !selected("write") {
+        return;
+    }
     let payload = Payload::new(FILE_SIZE);
 
     // The ratios come from our own interleaved runs rather than from
@@ -281,6 +291,9 @@ fn write_benches(c: &mut Criterion) {
 }
 
 fn lookup_benches(c: &mut Criterion) {
+    if !selected("lookup") {
+        return;
+    }
     let dir = scratch_dir();
     let mut store = Store::open(config(&dir)).expect("opening a store");
     let home = origin("https://app.example.com");
@@ -364,76 +377,227 @@ fn lookup_benches(c: &mut Criterion) {
     }
 }
 
+/// What a page's `getFile()` asks the storage thread for in one `Read`
+/// (`READ_CHUNK` in the script patch).
+const PAGE_REQUEST: u32 = 8 << 20;
+/// The entry sizes the read group reads back.
+const READ_SIZES: [usize; 2] = [64 << 20, 256 << 20];
+/// Interleaved repetitions behind each read figure: a read takes tens of
+/// milliseconds, and under background load their spread is wide enough
+/// that telling a ratio of 0.9 from one of 1 takes many of them.
+const READ_REPETITIONS: usize = 31;
+
+/// The groups, by the names criterion reports them under.
+const GROUPS: [&str; 3] = ["lookup", "write", "read"];
+
+/// Whether to run `group`'s own measurements: `cargo bench -p cos-store
+/// --bench store -- read` runs only the read group (criterion applies the
+/// same filter to the benchmarks it times; this skips the setup and the
+/// interleaved measurements each group does around them). With no group
+/// named, all run.
+fn selected(group: &str) -> bool {
+    let named: Vec<&str> = GROUPS
+        .into_iter()
+        .filter(|g| std::env::args().skip(1).any(|a| a == *g))
+        .collect();
+    named.is_empty() || named.contains(&group)
+}
+
+fn mean(samples: &[Duration]) -> Duration {
+    samples.iter().sum::<Duration>() / samples.len() as u32
+}
+
+/// The storage thread as it served reads before pieces were checked: a
+/// thread that owns a store and authorizes each request
+/// (`Store::authorize_read`), handing it to one of two reader threads,
+/// which opens the entry's file, reads the range into a new zeroed buffer
+/// and answers through a channel (what `ReadTicket::read` did then). The
+/// same hand-offs, index queries, and allocation on one thread and release
+/// on another as the real one, so that comparing the two measures what
+/// checking costs.
+struct UncheckedReader {
+    requests: crossbeam_channel::Sender<ReadJob>,
+}
+
+/// What to read, and where to send it.
+type ReadJob = (CosHash, u64, usize, crossbeam_channel::Sender<Vec<u8>>);
+/// A read, authorized.
+type AuthorizedJob = (ReadTicket, u64, usize, crossbeam_channel::Sender<Vec<u8>>);
+
+impl UncheckedReader {
+    fn start(mut store: Store, origin: Origin) -> UncheckedReader {
+        let (requests, incoming) = crossbeam_channel::unbounded::<ReadJob>();
+        let (tickets, jobs) = crossbeam_channel::unbounded::<AuthorizedJob>();
+        std::thread::spawn(move || {
+            for (hash, offset, len, reply) in incoming {
+                let ticket = store.authorize_read(&hash, &origin).expect("authorized");
+                let _ = tickets.send((ticket, offset, len, reply));
+            }
+        });
+        for _ in 0..2 {
+            let jobs = jobs.clone();
+            std::thread::spawn(move || {
+                use std::os::unix::fs::FileExt;
+                for (ticket, offset, len, reply) in jobs {
+                    let file = File::open(&ticket.path).expect("opening");
+                    let mut bytes = vec![0u8; len];
+                    file.read_exact_at(&mut bytes, offset).expect("reading");
+                    let _ = reply.send(bytes);
+                }
+            });
+        }
+        UncheckedReader { requests }
+    }
+
+    fn read(&self, hash: &CosHash, offset: u64, len: usize) -> Vec<u8> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.requests
+            .send((hash.clone(), offset, len, reply))
+            .expect("the reader is running");
+        answer.recv().expect("the reader answers")
+    }
+}
+
+/// Stores `payloads` in a new store in `dir`, as `writer`.
+fn store_payloads(dir: &TempDir, payloads: &[Payload], writer: &Origin) -> Store {
+    let mut store = Store::open(config(dir)).expect("opening a store");
+    for payload in payloads {
+        let mut session = store
+            .begin_write(payload.hash.clone(), writer)
+            .expect("beginning a write");
+        for chunk in payload.bytes.chunks(CHUNK) {
+            session.write(None, chunk).expect("writing a chunk");
+        }
+        let verified = session.finish().expect("the payload matches its hash");
+        store
+            .publish(verified, writer, &RequestedOrigins::SameSite)
+            .expect("publishing");
+    }
+    store
+}
+
+/// Reading stored entries back as a page does, in `Read` requests of
+/// [`PAGE_REQUEST`] bytes, three ways: through the storage thread, every
+/// 1 MiB piece checked against its digest before it is answered; through
+/// [`UncheckedReader`], the same requests served as they were before pieces
+/// were checked; and as plain reads on the bench's own thread, each into a
+/// new zeroed buffer (no thread, no check: the floor). Prints each one's
+/// throughput and the checked/unchecked ratio (the target: 0.9 or more),
+/// from medians and from means.
+fn read_benches(_: &mut Criterion) {
+    if !selected("read") {
+        return;
+    }
+    let payloads = READ_SIZES.map(Payload::new);
+    let reader = origin("https://writer.example");
+    // The checked store and the unchecked one each hold the entries.
+    let (checked_dir, unchecked_dir) = (scratch_dir(), scratch_dir());
+    drop(store_payloads(&checked_dir, &payloads, &reader));
+    let thread = StoreThread::start(config(&checked_dir)).expect("starting the storage thread");
+    let sender = thread.sender();
+    let unchecked_store = store_payloads(&unchecked_dir, &payloads, &reader);
+    let paths = payloads
+        .each_ref()
+        .map(|payload| unchecked_store.layout().content_path(&payload.hash));
+    let unchecked_reader = UncheckedReader::start(unchecked_store, reader.clone());
+
+    for (payload, path) in payloads.iter().zip(&paths) {
+        let size = payload.bytes.len() as u64;
+        // The lengths of a page's requests, in order.
+        let requests = || {
+            (0..size).step_by(PAGE_REQUEST as usize).map(move |offset| {
+                (
+                    offset,
+                    (size - offset).min(u64::from(PAGE_REQUEST)) as usize,
+                )
+            })
+        };
+        let checked = |keep: &mut dyn FnMut(&[u8])| {
+            for (offset, len) in requests() {
+                let response = sender
+                    .call(CosRequest::Read {
+                        hash: payload.hash.clone(),
+                        origin: reader.clone(),
+                        offset,
+                        len: len as u32,
+                    })
+                    .expect("reading");
+                let CosResponse::Bytes(bytes) = response else {
+                    panic!("a read answered {response:?}");
+                };
+                assert_eq!(bytes.len(), len, "the read at {offset}");
+                keep(&bytes);
+                black_box(bytes);
+            }
+        };
+        let unchecked = || {
+            for (offset, len) in requests() {
+                black_box(unchecked_reader.read(&payload.hash, offset, len));
+            }
+        };
+        let plain = || {
+            use std::os::unix::fs::FileExt;
+            let file = File::open(path).expect("opening");
+            for (offset, len) in requests() {
+                let mut bytes = vec![0u8; len];
+                file.read_exact_at(&mut bytes, offset).expect("reading");
+                black_box(bytes);
+            }
+        };
+
+        // One untimed round warms the page cache and the allocators, and
+        // shows the checked reads return the stored bytes.
+        let mut back = Vec::with_capacity(payload.bytes.len());
+        checked(&mut |bytes| back.extend_from_slice(bytes));
+        assert!(back == payload.bytes, "the store returned other bytes");
+        drop(back);
+        unchecked();
+        plain();
+
+        let contenders: [&dyn Fn() -> Duration; 3] = [
+            &|| time_once(|| (), |()| checked(&mut |_| {})).0,
+            &|| time_once(|| (), |()| unchecked()).0,
+            &|| time_once(|| (), |()| plain()).0,
+        ];
+        let mut times: [Vec<Duration>; 3] = Default::default();
+        for round in 0..READ_REPETITIONS {
+            // Rotating the order, as for writes.
+            for k in 0..contenders.len() {
+                let i = (round + k) % contenders.len();
+                times[i].push(contenders[i]());
+            }
+        }
+        let mib = size as f64 / (1 << 20) as f64;
+        let rate = |d: Duration| mib / d.as_secs_f64();
+        let means = times.each_ref().map(|t| mean(t));
+        let medians = times.map(median);
+        println!(
+            "read {mib:.0} MiB in {} MiB requests, medians (means) of {READ_REPETITIONS}: \
+             checked {:.0} ({:.0}) MiB/s, unchecked {:.0} ({:.0}) MiB/s, \
+             plain reads on one thread {:.0} ({:.0}) MiB/s",
+            PAGE_REQUEST >> 20,
+            rate(medians[0]),
+            rate(means[0]),
+            rate(medians[1]),
+            rate(means[1]),
+            rate(medians[2]),
+            rate(means[2]),
+        );
+        let ratio =
+            |times: [Duration; 3], base: usize| times[base].as_secs_f64() / times[0].as_secs_f64();
+        println!(
+            "ratio read {mib:.0} MiB checked/unchecked: {:.2} (means {:.2}); \
+             checked/plain: {:.2} (means {:.2})",
+            ratio(medians, 1),
+            ratio(means, 1),
+            ratio(medians, 2),
+            ratio(means, 2),
+        );
+    }
+}
+
 // Lookups first: each one waits on an fsync, and deleting the gigabytes
 // the write group leaves behind can keep the disk busy (discards, on a
 // filesystem mounted with `discard`) for seconds after that group ends.
-/// Reading a stored 256 MiB entry back in 8 MiB requests (what a page's
-/// `getFile()` asks for), every 1 MiB piece checked against its digest,
-/// against the bare minimum (reading the same bytes) and against reading
-/// plus one XXH3 pass over the pieces (the least a checked read can cost).
-fn read_benches(_: &mut Criterion) {
-    const REQUEST: u32 = 8 << 20;
-    let payload = Payload::new(FILE_SIZE);
-    let (dir, mut store) = cos_store_setup();
-    let (_dir, mut store) = {
-        let pair = cos_store_write((dir, store), &payload);
-        pair
-    };
-    let reader = origin("https://writer.example");
-    let path = store.layout().content_path(&payload.hash);
-    // The first read of an entry records nothing new (its digests were
-    // recorded as it was written); warm the page cache for every contender.
-    let read_store = |store: &mut Store| {
-        let mut offset = 0u64;
-        loop {
-            let bytes = store
-                .read(&payload.hash, &reader, offset, REQUEST)
-                .expect("reading");
-            if bytes.is_empty() {
-                break;
-            }
-            offset += bytes.len() as u64;
-            black_box(&bytes);
-        }
-    };
-    let read_plain = |hash_too: bool| {
-        use std::os::unix::fs::FileExt;
-        let file = File::open(&path).expect("opening");
-        let mut buf = vec![0u8; REQUEST as usize];
-        let mut offset = 0u64;
-        loop {
-            let n = file.read_at(&mut buf, offset).expect("reading");
-            if n == 0 {
-                break;
-            }
-            if hash_too {
-                for piece in buf[..n].chunks(CHUNK) {
-                    black_box(xxhash_rust::xxh3::xxh3_128(piece));
-                }
-            }
-            offset += n as u64;
-        }
-    };
-    read_store(&mut store);
-    let mut ours = Vec::new();
-    let mut plain = Vec::new();
-    let mut hashed = Vec::new();
-    for _ in 0..RATIO_REPETITIONS {
-        ours.push(time_once(|| (), |()| read_store(&mut store)).0);
-        plain.push(time_once(|| (), |()| read_plain(false)).0);
-        hashed.push(time_once(|| (), |()| read_plain(true)).0);
-    }
-    let mib = FILE_SIZE as f64 / (1 << 20) as f64;
-    let (ours, plain, hashed) = (median(ours), median(plain), median(hashed));
-    println!(
-        "read 256 MiB: store {:.0} MiB/s, plain read {:.0} MiB/s, read+XXH3 {:.0} MiB/s; \
-         ratio vs read+XXH3 {:.2}",
-        mib / ours.as_secs_f64(),
-        mib / plain.as_secs_f64(),
-        mib / hashed.as_secs_f64(),
-        hashed.as_secs_f64() / ours.as_secs_f64()
-    );
-}
-
 criterion_group!(benches, lookup_benches, write_benches, read_benches);
 criterion_main!(benches);

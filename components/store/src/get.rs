@@ -227,17 +227,32 @@ impl Store {
 
     /// Checks that `origin` may read `hash`'s bytes: it stored the entry, is
     /// same-site with an origin that did, or was disclosed the entry by a
-    /// lookup (the attribution log records that).
-    pub fn authorize_read(&self, hash: &CosHash, origin: &Origin) -> Result<ReadTicket, CosError> {
+    /// lookup (the attribution log records that). Checked for every request:
+    /// only the entry's piece digests are kept from one request to the next.
+    pub fn authorize_read(
+        &mut self,
+        hash: &CosHash,
+        origin: &Origin,
+    ) -> Result<ReadTicket, CosError> {
         let entry = self.index.entry(hash)?.ok_or(CosError::NotFound)?;
         let allowed = self.index.has_storer_in(entry.id, origin.site())?
             || self.index.is_reader(entry.id, origin)?;
         if !allowed {
             return Err(CosError::NotFound);
         }
+        let chunks = match self.digests.get(&entry.hash) {
+            Some(chunks) => Some(chunks),
+            None => {
+                let chunks = self.index.chunks(entry.id)?.map(Arc::new);
+                if let Some(chunks) = &chunks {
+                    self.digests.insert(&entry.hash, chunks.clone());
+                }
+                chunks
+            },
+        };
         Ok(ReadTicket {
             path: self.layout.content_path(&entry.hash),
-            chunks: self.index.chunks(entry.id)?.map(Arc::new),
+            chunks,
             entry: entry.id,
             hash: entry.hash,
             size: entry.size,
@@ -253,7 +268,9 @@ impl Store {
         chunks: Option<&ChunkDigests>,
     ) -> Result<(), CosError> {
         if let Some(chunks) = chunks {
-            return self.index.set_chunks(ticket.entry, chunks);
+            self.index.set_chunks(ticket.entry, chunks)?;
+            self.digests.insert(&ticket.hash, Arc::new(chunks.clone()));
+            return Ok(());
         }
         log::warn!(
             "Cross-Origin Storage: {}'s bytes no longer match its hash; dropped it",

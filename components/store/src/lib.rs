@@ -56,6 +56,8 @@ pub struct Store {
     /// Held for the store's lifetime: one process owns a store at a time.
     _lock: File,
     repairs: Repairs,
+    /// Piece digests of the entries read last (see `chunks`).
+    digests: chunks::DigestCache,
 }
 
 /// What a person may set in `<root>/settings.json` (all optional):
@@ -185,6 +187,7 @@ impl Store {
             reservations: Default::default(),
             _lock: lock,
             repairs: Repairs::default(),
+            digests: chunks::DigestCache::default(),
         };
         store.repairs = store.recover().map_err(corrupt)?;
         store.repairs.index_set_aside = index_set_aside;

@@ -514,6 +514,8 @@ impl Store {
         });
         match result {
             Ok((_, published)) => {
+                // The digests reads check against are the index's again.
+                self.digests.forget(&write.hash);
                 // Only now that the new entry is committed do the old ones go.
                 self.evict(&victims);
                 Ok(published)

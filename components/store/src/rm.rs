@@ -18,6 +18,7 @@ use crate::index::{EntryRow, RevokeBy};
 impl Store {
     pub(crate) fn delete_entry(&mut self, row: &EntryRow) -> Result<(), CosError> {
         self.index.delete_entry(row.id)?;
+        self.digests.forget(&row.hash);
         match std::fs::remove_file(self.layout.content_path(&row.hash)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).storage("removing an entry's file")
@@ -57,6 +58,7 @@ impl Store {
     /// Wipes every entry, the probe log and consent decisions.
     pub fn clear_all(&mut self) -> Result<(), CosError> {
         self.index.clear_all()?;
+        self.digests.clear();
         match std::fs::remove_dir_all(self.layout.content_dir()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).storage("removing the content directory")

@@ -29,6 +29,10 @@ DEBIAN_PACKAGES = {
     "libudev-dev": lambda: pkg_config("libudev"),
     "libxkbcommon-dev": lambda: pkg_config("xkbcommon"),
     "python3-venv": lambda: python_venv_works(),
+    # The window tests (tests/e2e/window.py): a virtual display, and keys and
+    # clicks sent to it as a person's.
+    "xvfb": lambda: shutil.which("Xvfb") is not None,
+    "xdotool": lambda: shutil.which("xdotool") is not None,
 }
 
 

@@ -42,6 +42,10 @@ def fetch():
     points at patched/, made from what this fetches). Offline once cached."""
     with open(os.path.join(SHELL_DIR, "Cargo.toml"), encoding="utf-8") as f:
         manifest = re.sub(r"^\[patch\.crates-io\]\n.*?(?=^\[|\Z)", "", f.read(), flags=re.M | re.S)
+    # The copy lives elsewhere: our own path dependencies must stay found.
+    manifest = re.sub(r'path = "([^"/][^"]*)"',
+                      lambda m: f'path = "{os.path.normpath(os.path.join(SHELL_DIR, m.group(1)))}"',
+                      manifest)
     with tempfile.TemporaryDirectory() as scratch:
         with open(os.path.join(scratch, "Cargo.toml"), "w", encoding="utf-8") as f:
             f.write(manifest)

@@ -5,6 +5,7 @@
 """./mach — the project's build driver. `./mach help` lists the commands."""
 
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -16,7 +17,7 @@ import phl  # noqa: E402
 import reliability  # noqa: E402
 import run as run_command  # noqa: E402
 import testwpt  # noqa: E402
-from common import ROOT, run, workspace_env  # noqa: E402
+from common import ROOT, cache_dir, run, say, workspace_env  # noqa: E402
 
 
 def cmd_test(argv):
@@ -37,11 +38,48 @@ def cmd_test(argv):
     if status != 0:
         return status
     binary = build.build()
+    # The shell's own unit tests (its test driver, the management page),
+    # against the same build of the patched crates.
+    status = run(["cargo", "test", "--quiet", "--manifest-path",
+                  os.path.join(ROOT, "components", "shell", "Cargo.toml")],
+                 env=build.build_env(), check=False)
+    if status != 0:
+        return status
     env = run_command.shell_env()
-    e2e = run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary],
+    # The end-to-end checks read the profile's store with the cos-store tool.
+    tool_env = workspace_env()
+    run(["cargo", "build", "--quiet", "--locked", "-p", "cos-store", "--bin", "cos-store"],
+        env=tool_env)
+    tool = os.path.join(tool_env["CARGO_TARGET_DIR"], "debug", "cos-store")
+    e2e = run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary, tool],
               env=env, check=False)
+    window = window_tests(binary, tool, env)
     wpt = testwpt.cmd_test_wpt([])
-    return e2e or wpt
+    return e2e or window or wpt
+
+
+PILLOW = "Pillow==11.3.0"
+
+
+def window_tests(binary, tool, env):
+    """tests/e2e/window.py under Xvfb: the consent dialog and the management
+    page as a person uses them. Its screenshots go to the cache (the ones in
+    docs/screenshots/ are copies from a run)."""
+    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
+        say("skipping the window tests: Xvfb and xdotool are missing (./mach bootstrap)")
+        return 0
+    venv = os.path.join(cache_dir(), "window-venv")
+    python = os.path.join(venv, "bin", "python")
+    marker = os.path.join(venv, "." + PILLOW)
+    if not os.path.exists(marker):
+        run([sys.executable, "-m", "venv", venv])
+        run([python, "-m", "pip", "install", "--quiet", PILLOW])
+        open(marker, "w").close()
+    out = os.path.join(cache_dir(), "window-screenshots")
+    status = run([python, os.path.join(ROOT, "tests", "e2e", "window.py"), binary, tool, out],
+                 env=env, check=False)
+    say(f"window test screenshots: {out}")
+    return status
 
 
 def cmd_bench(argv):

@@ -40,6 +40,7 @@ SHELL_OPTIONS = {
     "--host-file": "FILE",
     "--pref": "NAME=VALUE",
     "--test-driver": "TOKEN",
+    "--window-size": "WxH",
 }
 SHELL_FLAGS = ["--exit-after-load", "--ignore-certificate-errors"]
 
@@ -96,8 +97,11 @@ def cmd_run(argv):
     profile = os.path.join(cache_dir(), "demo-profile")
     # Every demo starts with an empty store, so the first site downloads.
     shutil.rmtree(profile, ignore_errors=True)
-    # The consent prompt is not built yet; the demo allows cross-site reuse.
-    common = [binary] + mode + ["--profile", profile, "--cos-consent", "allow"] + shell_args
+    # In a window the second site's reuse asks the person (the consent
+    # dialog); headless there is no one to ask, so the demo allows it.
+    consent = [] if "--cos-consent" in shell_args else [
+        "--cos-consent", "allow" if headless else "ask"]
+    common = [binary] + mode + ["--profile", profile] + consent + shell_args
     say(f"demo sites: {sites[0]} and {sites[1]} (different sites, both secure contexts)")
     if not headless:
         say(f"opening {sites[0]}/ — follow its link to {sites[1]}/")

@@ -21,9 +21,12 @@ a secure context), then runs the shell once per step with one profile:
   7. over http on a non-loopback host the API is not exposed;
   8. a page cannot drive the shell through test-driver console lines: not
      without --test-driver, and not with it unless it knows the token (a
-     page given the token shows that the check would see a forged grant).
+     page given the token shows that the check would see a forged grant);
+  9. the browser's own page, servo:cross-origin-storage, loads when the
+     browser opens it, and a web page can neither fetch it, frame it nor
+     navigate to it (so it cannot make it act: the store is untouched).
 
-Usage: run.py SHELL_BINARY
+Usage: run.py SHELL_BINARY COS_STORE_BINARY
 Prints one line per check and "N passed, N failed".
 """
 
@@ -75,13 +78,22 @@ def run_shell(shell, profile, hosts, url, timeout=60, consent="allow", extra=())
         if line.startswith("console: result: "):
             result = json.loads(line[len("console: result: "):])
             result["_console"] = proc.stdout.splitlines()
+            result["_stderr"] = proc.stderr.splitlines()
             return result
     sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
     return {"error": f"no result (exit status {proc.returncode})"}
 
 
+def store_listing(tool, profile):
+    """What `cos-store ls` says about the profile's store."""
+    proc = subprocess.run([tool, "--profile", profile, "ls"],
+                          capture_output=True, text=True, timeout=60)
+    return proc.stdout + proc.stderr
+
+
 def main():
     shell = os.path.abspath(sys.argv[1])
+    tool = os.path.abspath(sys.argv[2])
     a = serve("127.0.0.1")
     c = serve("127.0.0.2")
     b = serve("127.0.0.1")
@@ -180,6 +192,33 @@ def main():
                       consent="ask", extra=("--test-driver", token))
         check("forge: a page given the token clicks and is granted (the check can fail)",
               r.get("clicked") is True and r.get("disclosed") is True, r)
+
+        # The browser's own page: the browser opens it...
+        shot = os.path.join(tmp, "internal.png")
+        proc = subprocess.run([shell, "--headless", "--profile", profile, "--exit-after-load",
+                               "--timeout", "30", "--screenshot", shot,
+                               "servo:cross-origin-storage"],
+                              capture_output=True, text=True, timeout=60)
+        check("internal page: the browser opens servo:cross-origin-storage",
+              proc.returncode == 0 and os.path.getsize(shot) > 0
+              and "showing servo:cross-origin-storage" in proc.stderr
+              and "refused" not in proc.stderr, proc.stderr[-2000:])
+        # ...web content may not.
+        before = store_listing(tool, profile)
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=internal", timeout=15)
+        stderr = r.get("_stderr", [])
+        refused = [line for line in stderr if "refused to load servo:cross-origin-storage" in line]
+        shown = [line for line in stderr if "showing servo:cross-origin-storage" in line]
+        check("internal page: a web page cannot fetch it",
+              r.get("fetch") == "TypeError" and r.get("fetch_no_cors") == "TypeError", r)
+        # The frame never reaches the page (Servo does not navigate a frame
+        # to the scheme, or the page refuses it); the top-level navigation
+        # reaches it and is refused.
+        check("internal page: a web page can neither frame it nor navigate to it",
+              not shown and any("Document, Navigate" in line for line in refused),
+              {"stderr": stderr[-10:]})
+        check("internal page: the store is untouched", store_listing(tool, profile) == before
+              and before.count("SHA-256:") >= 2, before)
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

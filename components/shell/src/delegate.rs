@@ -8,10 +8,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use servo::{
-    ConsoleLogLevel, CrossOriginStorageConsentRequest, LoadStatus, ServoDelegate, WebView,
-    WebViewDelegate,
-};
+use servo::{ConsoleLogLevel, LoadStatus, WebView, WebViewDelegate};
 
 #[derive(Default)]
 pub struct Delegate {
@@ -28,7 +25,7 @@ pub struct Delegate {
     /// Clicks a test asked for, in page pixels.
     pub pending_clicks: std::cell::RefCell<Vec<(f32, f32)>>,
     /// How a test asked consent prompts to be answered; shared with
-    /// [`ConsentPrompt`].
+    /// [`ConsentPrompt`](crate::consent::ConsentPrompt).
     pub consent_answer: Rc<Cell<Option<bool>>>,
 }
 
@@ -97,52 +94,6 @@ impl TestDriver {
 /// Compares without stopping at the first difference.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Answers "site X wants to use a file that other sites saved". Headless,
-/// with the answer a test set (or no); in a window, on the terminal.
-pub struct ConsentPrompt {
-    pub answer: Rc<Cell<Option<bool>>>,
-    pub interactive: bool,
-}
-
-impl ServoDelegate for ConsentPrompt {
-    fn request_cross_origin_storage_consent(&self, request: CrossOriginStorageConsentRequest) {
-        let question = format!(
-            "{} wants to use a file that other sites saved: {} bytes, stored by {}",
-            request.requesting_site(),
-            request.size(),
-            request.storing_sites().join(", ")
-        );
-        if let Some(allowed) = self.answer.get() {
-            eprintln!(
-                "servo-cos: {question} — {}",
-                if allowed { "allowed" } else { "denied" }
-            );
-            return if allowed {
-                request.allow()
-            } else {
-                request.deny()
-            };
-        }
-        if !self.interactive {
-            // Nobody answered, so nothing is remembered: dropping the
-            // question refuses this lookup only.
-            eprintln!("servo-cos: {question} — refused (no one to ask; see --cos-consent)");
-            return drop(request);
-        }
-        eprint!("servo-cos: {question}. Allow? [y/N] ");
-        // Read the answer off the event loop; the request answers from any thread.
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-            if line.trim().eq_ignore_ascii_case("y") {
-                request.allow()
-            } else {
-                request.deny()
-            }
-        });
-    }
 }
 
 impl WebViewDelegate for Delegate {

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use dpi::PhysicalSize;
 use servo::{
     DevicePoint, EventLoopWaker, InputEvent, MouseButton, MouseButtonAction, MouseButtonEvent,
-    MouseMoveEvent, Opts, Preferences, RenderingContext, ServoBuilder, SoftwareRenderingContext,
-    WebViewBuilder,
+    MouseMoveEvent, Opts, Preferences, RenderingContext, SoftwareRenderingContext, WebViewBuilder,
 };
 
 use crate::Args;
-use crate::delegate::{ConsentPrompt, Delegate, TestDriver};
+use crate::consent::ConsentPrompt;
+use crate::delegate::{Delegate, TestDriver};
 
 /// A real (trusted) click, as a person's would be: it gives the page user
 /// activation.
@@ -75,12 +75,7 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
     };
     let _ = rendering_context.make_current();
     let waker = Waker::default();
-    let servo = ServoBuilder::default()
-        .opts(opts)
-        .preferences(prefs)
-        .event_loop_waker(Box::new(waker.clone()))
-        .build();
-    servo.setup_logging();
+    let (servo, _) = crate::start_servo(opts, prefs, Box::new(waker.clone()));
 
     let delegate = Rc::new(Delegate {
         print_console: true,
@@ -89,7 +84,7 @@ pub fn run(args: Args, opts: Opts, prefs: Preferences) -> ExitCode {
     });
     servo.set_delegate(Rc::new(ConsentPrompt {
         answer: delegate.consent_answer.clone(),
-        interactive: false,
+        dialog: None,
     }));
     let webview = WebViewBuilder::new(&servo, rendering_context.clone())
         .url(args.url.clone())

@@ -6,21 +6,27 @@
 //! Cross-Origin Storage turned on. A window where a display exists, or
 //! headless (software rendering) for automation.
 
+mod consent;
 mod delegate;
+mod gui;
 mod headless;
+mod keys;
+mod management;
 mod window;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use servo::{Opts, Preferences};
+use servo::protocol_handler::ProtocolRegistry;
+use servo::{EventLoopWaker, Opts, Preferences, Servo, ServoBuilder};
 use url::Url;
 
 const USAGE: &str = "\
 usage: servo-cos [OPTIONS] URL
 
   --headless              no window: render in software, print the console
+  --window-size WxH       the window's size in logical pixels (default 1100x800)
   --profile DIR           keep cookies, storage and Cross-Origin Storage in DIR
                           (default: a temporary profile, gone at exit)
   --cos-consent POLICY    disclosing a file one site stored to another site:
@@ -46,6 +52,7 @@ const MIN_TOKEN_LEN: usize = 16;
 pub struct Args {
     pub url: Url,
     pub headless: bool,
+    pub window_size: (u32, u32),
     pub profile: Option<PathBuf>,
     pub consent: String,
     pub exit_after_load: bool,
@@ -64,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
     let mut parsed = Args {
         url: Url::parse("about:blank").expect("a valid URL"),
         headless: false,
+        window_size: (1100, 800),
         profile: None,
         consent: "ask".into(),
         exit_after_load: false,
@@ -88,6 +96,16 @@ fn parse_args() -> Result<Args, String> {
         };
         match flag.as_str() {
             "--headless" => parsed.headless = true,
+            "--window-size" => {
+                let size = value("--window-size")?;
+                parsed.window_size = size
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .filter(|&(w, h)| w >= 200 && h >= 150)
+                    .ok_or_else(|| {
+                        format!("--window-size takes WIDTHxHEIGHT (at least 200x150), not '{size}'")
+                    })?;
+            },
             "--profile" => parsed.profile = Some(value("--profile")?.into()),
             "--cos-consent" => {
                 let policy = value("--cos-consent")?;
@@ -171,6 +189,29 @@ fn preferences(args: &Args) -> Result<Preferences, String> {
         prefs.set_value(name, value);
     }
     Ok(prefs)
+}
+
+/// Starts Servo, in a window or headless: with this shell's `servo:` page
+/// (`management`), connected to the store once Servo has opened it.
+pub fn start_servo(
+    opts: Opts,
+    prefs: Preferences,
+    waker: Box<dyn EventLoopWaker>,
+) -> (Servo, management::Management) {
+    let management = management::Management::default();
+    let mut protocols = ProtocolRegistry::default();
+    protocols
+        .register(management::SCHEME, management::Handler(management.clone()))
+        .expect("servo: is free for the embedder");
+    let servo = ServoBuilder::default()
+        .opts(opts)
+        .preferences(prefs)
+        .protocol_registry(protocols)
+        .event_loop_waker(waker)
+        .build();
+    servo.setup_logging();
+    management.connect(servo.cross_origin_storage());
+    (servo, management)
 }
 
 fn main() -> ExitCode {

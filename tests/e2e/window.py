@@ -9,7 +9,8 @@
   2. Site B's page asks for it in a window: the consent dialog appears; a
      screenshot is taken; Tab moves to Allow and Return presses it; the page
      reads the file; the store records site B's read and remembers the
-     decision (a second visit reads without a dialog).
+     decision (a second visit reads without a dialog), and the toolbar's
+     Cross-Origin Storage button lights up on site B.
   3. The management page, servo:cross-origin-storage, opened in a window
      (a screenshot is taken), its buttons found by their colour and clicked:
      Deny for site B (site B's next read is refused), a file added from disk
@@ -42,6 +43,8 @@ WIDTH, HEIGHT = 1280, 1024
 # The management page's buttons, by kind (page.rs's style sheet).
 RED, ORANGE, BLUE, PURPLE = (0xbb, 0, 0), (0xb3, 0x59, 0), (0, 0x57, 0xb8), (0x6f, 0x2d, 0xa8)
 GREEN = (0x1e, 0x7b, 0x34)
+# The toolbar's Cross-Origin Storage button when the site shown reused files (gui.rs).
+INDICATOR = (0xd6, 0xf0, 0xd8)
 
 
 class Display:
@@ -140,11 +143,12 @@ def readers(listed):
     return [r["origin"] for e in listed for r in e.get("read_by", [])]
 
 
-def find_colour(image, colour, top, tolerance=40):
-    """The centre of the topmost run of pixels close to `colour` below `top`."""
+def find_colour(image, colour, top, tolerance=40, bottom=None):
+    """The centre of the topmost run of pixels close to `colour` below `top`
+    (and above `bottom`)."""
     pixels = image.convert("RGB").load()
     width, height = image.size
-    for y in range(int(top), height):
+    for y in range(int(top), min(height, bottom or height)):
         xs = [x for x in range(width)
               if sum(abs(a - b) for a, b in zip(pixels[x, y], colour)) < tolerance]
         if len(xs) >= 3:
@@ -153,11 +157,11 @@ def find_colour(image, colour, top, tolerance=40):
     return None
 
 
-def wait_for_colour(display, colour, top, timeout=60):
+def wait_for_colour(display, colour, top, timeout=60, bottom=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         image = display.screenshot()
-        found = find_colour(image, colour, top)
+        found = find_colour(image, colour, top, bottom=bottom)
         if found:
             return image, found
         time.sleep(0.5)
@@ -216,6 +220,14 @@ def main():
             window.close()
             check("dialog: the decision is remembered (no question the second time)",
                   status == 0 and "asking:" not in window.output(), window.output()[-2000:])
+
+            # The toolbar tells the person that the site reused a file.
+            window = Window(display, shell, profile, hosts, f"{site_b}/{page}?step=read&stay")
+            _, lit = wait_for_colour(display, INDICATOR, 0, timeout=30, bottom=40)
+            display.screenshot(os.path.join(out, "indicator.png"))
+            window.close()
+            check("toolbar: the Cross-Origin Storage button lights up on a site that reused a file",
+                  lit is not None)
 
             # The management page, as a person uses it: each step opens it in a
             # window, clicks a button (found by its colour), closes the window,

@@ -22,7 +22,9 @@ a secure context), then runs the shell once per step with one profile:
   8. a page cannot drive the shell through test-driver console lines: not
      without --test-driver, and not with it unless it knows the token (a
      page given the token shows that the check would see a forged grant);
-  9. the browser's own page, servo:cross-origin-storage, loads when the
+  9. a file named by its SHA-1 hash stays same-site (its listed origin is
+     dropped with a console warning);
+ 10. the browser's own page, servo:cross-origin-storage, loads when the
      browser opens it, and a web page can neither fetch it, frame it nor
      navigate to it (so it cannot make it act: the store is untouched).
 
@@ -160,6 +162,17 @@ def main():
         r = run_shell(shell, profile, hosts, f"{site_c}/{page}?step=read&file=2")
         check("ceiling: an origin the header did not authorize is not listed",
               r.get("error") == "NotFoundError", r)
+
+        # SHA-1 is accepted, but its collisions can be made: such a file is
+        # never shared across sites, and the page is told why.
+        r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=sha1&file=3&list={site_b}")
+        warned = any("SHA-1 hash is never shared across sites" in line
+                     for line in r.get("_console", []))
+        check("sha1: a file named by its SHA-1 hash is stored and read same-site, and a "
+              "listed origin is dropped with a console warning saying why",
+              r.get("stored") is True and r.get("read") is True and warned, r)
+        r = run_shell(shell, profile, hosts, f"{site_b}/{page}?step=sha1&file=3")
+        check("sha1: the listed site cannot read it", r.get("error") == "NotFoundError", r)
 
         r = run_shell(shell, profile, hosts, f"{insecure}/{page}?step=probe")
         check("insecure: no crossOriginStorage over http on a non-loopback host",

@@ -460,7 +460,20 @@ impl Index {
 
     /// Removes `origins` (storing, listed and reading) everywhere; returns
     /// the entries left with no storing origin.
-    pub fn revoke(&mut self, column: RevokeBy, key: &str) -> Result<Vec<EntryRow>, CosError> {
+    /// Removes `key` (an origin or a site) from every entry's storing
+    /// origins, listed origins and readers, and deletes the entries it was
+    /// the last storing origin of, all in one transaction. `remove_files`
+    /// removes those entries' content files before the commit: a crash
+    /// before it leaves rows whose files are gone, which opening drops; a
+    /// crash after it leaves nothing to do. (Removing the files after the
+    /// commit would leave files without rows, which opening adopts as
+    /// entries nobody stored: a deleted file would come back.)
+    pub fn revoke(
+        &mut self,
+        column: RevokeBy,
+        key: &str,
+        remove_files: impl FnOnce(&[EntryRow]) -> Result<(), CosError>,
+    ) -> Result<Vec<EntryRow>, CosError> {
         let filter = match column {
             RevokeBy::Origin => "origin = ?1",
             RevokeBy::Site => "site = ?1",
@@ -486,15 +499,27 @@ impl Index {
             tx.execute("DELETE FROM consent WHERE site = ?1", params![key])
                 .storage("revoking a site")?;
         }
-        tx.commit().storage("revoking an origin")?;
         let mut orphans = Vec::new();
         for id in touched {
-            if self.storers(id)?.is_empty()
-                && let Some(row) = self.entry_by_id(id)?
-            {
+            let row = tx
+                .query_row(
+                    &format!(
+                        "SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1
+                         AND NOT EXISTS (SELECT 1 FROM storers WHERE entry = ?1)"
+                    ),
+                    params![id],
+                    entry_from_row,
+                )
+                .optional()
+                .storage("revoking an origin")?;
+            if let Some(row) = row {
+                tx.execute("DELETE FROM entries WHERE id = ?1", params![id])
+                    .storage("revoking an origin")?;
                 orphans.push(row);
             }
         }
+        remove_files(&orphans)?;
+        tx.commit().storage("revoking an origin")?;
         Ok(orphans)
     }
 

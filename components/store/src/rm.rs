@@ -5,48 +5,54 @@
 //! Removing: clearing an origin's or a site's data, deleting one entry, and
 //! wiping the store.
 //!
-//! Deletion drops the index row first and the file second: a crash between
-//! the two leaves a file without a row, which recovery removes, never a row
-//! without its file.
+//! Deletion removes the file first and the index row second (for clearing,
+//! the files go inside the index transaction, before its commit): a crash
+//! between the two leaves a row whose file is missing, which opening drops.
+//! The other order would leave a file without a row, which opening adopts
+//! as an entry nobody stored (see `verify.rs`): a deleted file would come
+//! back.
 
 use cos_traits::{CosError, CosHash, Origin, Site};
 
 use crate::Store;
 use crate::error::StorageContext;
 use crate::index::{EntryRow, RevokeBy};
+use crate::layout::Layout;
 
 impl Store {
+    /// The file goes before the row: a crash between the two leaves a row
+    /// whose file is missing, which opening drops. (The other order would
+    /// leave a file without a row, which opening adopts: the deleted file
+    /// would come back.)
     pub(crate) fn delete_entry(&mut self, row: &EntryRow) -> Result<(), CosError> {
-        self.index.delete_entry(row.id)?;
         self.digests.forget(&row.hash);
-        match std::fs::remove_file(self.layout.content_path(&row.hash)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).storage("removing an entry's file")
-            },
-            _ => Ok(()),
-        }
+        remove_content_file(&self.layout, &row.hash)?;
+        self.index.delete_entry(row.id)
     }
 
     /// Clearing site data for `origin`: it stops being a storing origin, a
     /// listed origin and a recorded reader of every entry; entries it was
     /// the last storing origin of are deleted. Returns how many were.
     pub fn clear_origin(&mut self, origin: &Origin) -> Result<usize, CosError> {
-        let orphans = self.index.revoke(RevokeBy::Origin, origin.as_str())?;
-        self.delete_all(&orphans)
+        self.revoke(RevokeBy::Origin, origin.as_str())
     }
 
     /// [`Store::clear_origin`] for every origin of `site`, plus the site's
     /// probe log and consent decisions.
     pub fn clear_site(&mut self, site: &Site) -> Result<usize, CosError> {
-        let orphans = self.index.revoke(RevokeBy::Site, site.as_str())?;
-        self.delete_all(&orphans)
+        self.revoke(RevokeBy::Site, site.as_str())
     }
 
-    fn delete_all(&mut self, rows: &[EntryRow]) -> Result<usize, CosError> {
-        for row in rows {
-            self.delete_entry(row)?;
+    fn revoke(&mut self, column: RevokeBy, key: &str) -> Result<usize, CosError> {
+        let layout = &self.layout;
+        let orphans = self.index.revoke(column, key, |rows| {
+            rows.iter()
+                .try_for_each(|row| remove_content_file(layout, &row.hash))
+        })?;
+        for row in &orphans {
+            self.digests.forget(&row.hash);
         }
-        Ok(rows.len())
+        Ok(orphans.len())
     }
 
     /// Deletes one entry whatever its grants (the user's choice).
@@ -65,5 +71,15 @@ impl Store {
             },
             _ => Ok(()),
         }
+    }
+}
+
+/// Removes an entry's content file; one already gone is fine.
+fn remove_content_file(layout: &Layout, hash: &CosHash) -> Result<(), CosError> {
+    match std::fs::remove_file(layout.content_path(hash)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).storage("removing an entry's file")
+        },
+        _ => Ok(()),
     }
 }

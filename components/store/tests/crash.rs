@@ -74,6 +74,7 @@ fn killing_a_writer_never_leaves_a_partial_entry() {
     let exe = std::env::current_exe().unwrap();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut entries_seen = 0;
+    let mut adopted = 0;
     for _ in 0..12 {
         let mut child = Command::new(&exe)
             .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
@@ -104,12 +105,15 @@ fn killing_a_writer_never_leaves_a_partial_entry() {
         let report = store.verify().unwrap();
         assert!(report.entries_dropped.is_empty(), "{report:?}");
         assert_eq!(report.entries_verified, entries.len());
-        for entry in &entries {
-            assert!(
-                !entry.stored_by.is_empty(),
-                "an entry with no storing origin"
-            );
-        }
+        // An entry nobody stored can only be a file whose publication was
+        // interrupted between its rename and its commit, which opening
+        // adopts: never a deleted one come back, nor a cleared origin's.
+        adopted += store.repairs().orphan_files_adopted;
+        let unowned = entries.iter().filter(|e| e.stored_by.is_empty()).count();
+        assert!(
+            unowned <= adopted,
+            "{unowned} entries with no storing origin, {adopted} adopted"
+        );
         entries_seen += entries.len();
     }
     // The child did get far enough to store things.

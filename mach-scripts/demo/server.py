@@ -6,16 +6,16 @@
 http://localhost:Q (different sites, both secure contexts), plus a model
 file made up on the spot and its manifest (size, SHA-256, the two sites)."""
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import random
-import socketserver
-import threading
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import siteserver  # noqa: E402
+
 MODEL_SIZE = 24 << 20
 
 
@@ -24,9 +24,10 @@ def model_bytes():
     return random.Random(2026).randbytes(MODEL_SIZE)
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
+class Handler(siteserver.Handler):
     model = b""
     manifest = b""
+    sites = []
 
     def do_GET(self):
         path = self.path.split("?")[0]
@@ -43,25 +44,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def end_headers(self):
+    def allow_origin(self):
         # The storing page authorizes the sites it lists.
-        self.send_header("Cross-Origin-Storage-Allow-Origin", ", ".join(self.sites))
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+        return ", ".join(self.sites)
 
 
 def start():
     """Starts both sites; returns their origins."""
-    a = Server(("127.0.0.1", 0), functools.partial(Handler, directory=HERE))
-    b = Server(("127.0.0.1", 0), functools.partial(Handler, directory=HERE))
+    a = siteserver.serve("127.0.0.1", HERE, Handler)
+    b = siteserver.serve("127.0.0.1", HERE, Handler)
     sites = [f"http://127.0.0.1:{a.server_address[1]}", f"http://localhost:{b.server_address[1]}"]
     model = model_bytes()
     Handler.model = model
@@ -72,6 +63,4 @@ def start():
         "sha256": hashlib.sha256(model).hexdigest(),
         "sites": sites,
     }).encode()
-    for server in (a, b):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
     return sites

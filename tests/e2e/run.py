@@ -32,44 +32,29 @@ Usage: run.py SHELL_BINARY COS_STORE_BINARY
 Prints one line per check and "N passed, N failed".
 """
 
-import functools
-import http.server
 import json
 import os
 import secrets
 import shutil
-import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "mach-scripts"))
+import siteserver  # noqa: E402
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def end_headers(self):
+class Handler(siteserver.Handler):
+    def allow_origin(self):
         # The storing page authorizes the origin it lists (the spec's ceiling
         # on a document's origins list).
-        listed = os.environ.get("COS_E2E_LISTED")
-        if listed:
-            self.send_header("Cross-Origin-Storage-Allow-Origin", listed)
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+        return os.environ.get("COS_E2E_LISTED")
 
 
 def serve(host):
-    server = Server((host, 0), functools.partial(Handler, directory=HERE))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    """Serves this directory (cos-e2e.html and its worker) on `host`."""
+    return siteserver.serve(host, HERE, Handler)
 
 
 def run_shell(shell, profile, hosts, url, timeout=60, consent="allow", extra=()):

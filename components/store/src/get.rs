@@ -32,8 +32,8 @@ use cos_traits::{
 
 use crate::Store;
 use crate::chunks::ChunkDigests;
+use crate::content::hash_path;
 use crate::error::StorageContext;
-use crate::put::hash_path;
 
 /// The largest piece one read returns.
 pub const MAX_READ: u32 = 16 << 20;

@@ -283,23 +283,10 @@ impl Index {
             .storage("reading storing origins")
     }
 
+    /// Attribution: `origin` stored entry `id` at `now` (again).
     pub fn add_storer(&self, id: i64, origin: &Origin, now: u64) -> Result<(), CosError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO storers (entry, origin, site, first, last, count)
-                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
-                 ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    id,
-                    origin.as_str(),
-                    origin.site().as_str(),
-                    now as i64
-                ])
-            })
-            .storage("recording a storing origin")?;
-        Ok(())
+        self.note_activity("storers", id, origin, now)
+            .storage("recording a storing origin")
     }
 
     pub fn set_chunks(&self, id: i64, chunks: &ChunkDigests) -> Result<(), CosError> {
@@ -384,28 +371,41 @@ impl Index {
             .storage("reading attribution")
     }
 
-    /// Attribution: `origin` read entry `id` at `now`.
+    /// Attribution: `origin` read entry `id` at `now`, which is also the
+    /// entry's last use (eviction goes by it).
     pub fn record_read(&self, id: i64, origin: &Origin, now: u64) -> Result<(), CosError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO readers (entry, origin, site, first, last, count)
-                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
-                 ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    id,
-                    origin.as_str(),
-                    origin.site().as_str(),
-                    now as i64
-                ])
-            })
+        self.note_activity("readers", id, origin, now)
             .and_then(|_| {
                 self.conn
                     .prepare_cached("UPDATE entries SET last_read = ?2 WHERE id = ?1")?
                     .execute(params![id, now as i64])
             })
             .storage("recording a read")?;
+        Ok(())
+    }
+
+    /// Adds `origin` to an attribution table (`storers` or `readers`) for
+    /// entry `id`, or, if it is there, moves its `last` to `now` and counts
+    /// one more. What `activity` reads back.
+    fn note_activity(
+        &self,
+        table: &str,
+        id: i64,
+        origin: &Origin,
+        now: u64,
+    ) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO {table} (entry, origin, site, first, last, count)
+                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
+                 ON CONFLICT (entry, origin) DO UPDATE SET last = ?4, count = count + 1"
+            ))?
+            .execute(params![
+                id,
+                origin.as_str(),
+                origin.site().as_str(),
+                now as i64
+            ])?;
         Ok(())
     }
 

@@ -15,16 +15,19 @@
 pub mod access;
 mod chunks;
 mod config;
+mod content;
 mod error;
 mod get;
 mod grease;
 mod index;
 mod layout;
+mod lock;
 mod ls;
 mod phl;
 mod put;
 mod quota;
 mod rm;
+mod settings;
 pub mod thread;
 mod verify;
 
@@ -42,6 +45,7 @@ pub use verify::Repairs;
 
 use crate::grease::Grease;
 use crate::index::Index;
+use crate::settings::Settings;
 
 pub struct Store {
     layout: Layout,
@@ -60,45 +64,6 @@ pub struct Store {
     digests: chunks::DigestCache,
 }
 
-/// What a person may set in `<root>/settings.json` (all optional):
-/// `{"disk_capacity_bytes": N}` sizes the store's budgets (60% of N, an
-/// origin 20% of that) as if its disk held N bytes, to keep Cross-Origin
-/// Storage smaller than the disk allows.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    disk_capacity_bytes: Option<u64>,
-}
-
-impl Settings {
-    fn load(path: &std::path::Path) -> Result<Settings, OpenError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-            Err(e) => return Err(OpenError::io(path)(e)),
-        };
-        serde_json::from_str(&text).map_err(|e| OpenError::Settings {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })
-    }
-}
-
-/// Takes the store's lock, waiting up to `patience` for a previous owner
-/// that is exiting (a browser closing, or a child process that inherited
-/// the descriptor for the instant before its exec).
-fn lock_within(lock: &File, patience: std::time::Duration) -> Result<(), std::fs::TryLockError> {
-    let deadline = std::time::Instant::now() + patience;
-    loop {
-        match lock.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(25));
-            },
-            result => return result,
-        }
-    }
-}
-
 impl Store {
     /// Opens the store at `config.root`, creating it if needed, and repairs
     /// whatever a crash left behind.
@@ -107,26 +72,7 @@ impl Store {
         for dir in [layout.root().to_owned(), layout.tmp_dir()] {
             std::fs::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
         }
-        let lock_path = layout.root().join("lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(OpenError::io(&lock_path))?;
-        if let Err(e) = lock_within(&lock, std::time::Duration::from_secs(1)) {
-            let source = match e {
-                std::fs::TryLockError::WouldBlock => std::io::Error::new(
-                    std::io::ErrorKind::WouldBlock,
-                    "another process (a running browser?) has this store open",
-                ),
-                std::fs::TryLockError::Error(e) => e,
-            };
-            return Err(OpenError::Io {
-                path: lock_path,
-                source,
-            });
-        }
+        let lock = lock::acquire(&layout.root().join("lock"))?;
 
         // A damaged index is moved aside and rebuilt from the content files
         // (recovery adopts them); an index of a newer schema is left alone

@@ -20,7 +20,7 @@
 //! verified); a crash after it leaves a complete entry. Entries evicted to
 //! make room go only after the commit.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -32,6 +32,7 @@ use cos_traits::{
 
 use crate::Store;
 use crate::chunks::{self, ChunkDigests, ChunkHasher};
+use crate::content::{FileIdentity, TempFile, compare_with, sync_dir};
 use crate::error::StorageContext;
 use crate::layout::Layout;
 use crate::quota::{Reservation, check_file_size};
@@ -179,49 +180,6 @@ impl WriteSession {
     }
 }
 
-/// Which file a comparison read: its device and inode. A content file is
-/// only ever replaced by a rename, which makes another inode.
-type FileIdentity = (u64, u64);
-
-/// Whether `file` holds the same bytes as the file at `path`, and which
-/// file that was; `None` when there is no file at `path`.
-fn compare_with(file: &File, path: &Path) -> Result<Option<(FileIdentity, bool)>, CosError> {
-    let other = match File::open(path) {
-        Ok(other) => other,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).storage("opening an entry to compare"),
-    };
-    let theirs = other.metadata().storage("comparing with an entry")?;
-    let identity = (theirs.dev(), theirs.ino());
-    let len = file.metadata().storage("comparing with an entry")?.len();
-    if len != theirs.len() {
-        return Ok(Some((identity, false)));
-    }
-    let (mut mine, mut other_buf) = (vec![0u8; chunks::CHUNK], vec![0u8; chunks::CHUNK]);
-    let mut at = 0u64;
-    while at < len {
-        let n = (len - at).min(chunks::CHUNK as u64) as usize;
-        file.read_exact_at(&mut mine[..n], at)
-            .storage("comparing with an entry")?;
-        other
-            .read_exact_at(&mut other_buf[..n], at)
-            .storage("comparing with an entry")?;
-        if mine[..n] != other_buf[..n] {
-            return Ok(Some((identity, false)));
-        }
-        at += n as u64;
-    }
-    Ok(Some((identity, true)))
-}
-
-/// The digests of the pieces of the file at `path` if its bytes hash to
-/// `hash`; `None` if they do not (verification of stored entries).
-pub(crate) fn hash_path(path: &Path, hash: &CosHash) -> Result<Option<ChunkDigests>, CosError> {
-    let file = File::open(path).storage("opening an entry")?;
-    let (digest, chunks) = chunks::hash_file(&file, hash.algorithm().hasher())?;
-    Ok((digest == hash.digest()).then_some(chunks))
-}
-
 /// A write whose bytes hash to its hash, flushed to disk, not yet an entry.
 /// Dropping it unpublished removes the file.
 pub struct VerifiedWrite {
@@ -244,46 +202,6 @@ impl VerifiedWrite {
 
     pub fn size(&self) -> u64 {
         self.size
-    }
-}
-
-/// A file under `tmp/` that is deleted on drop unless it was renamed away.
-struct TempFile {
-    path: PathBuf,
-    file: File,
-    kept: bool,
-}
-
-impl TempFile {
-    fn create(dir: &Path) -> Result<TempFile, CosError> {
-        let mut name = [0u8; 16];
-        getrandom::fill(&mut name).storage("naming a temporary file")?;
-        let path = dir.join(format!("{}.part", hex::encode(name)));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .storage("creating a temporary file")?;
-        Ok(TempFile {
-            path,
-            file,
-            kept: false,
-        })
-    }
-
-    fn rename_to(mut self, to: &Path) -> Result<(), CosError> {
-        std::fs::rename(&self.path, to).storage("publishing an entry")?;
-        self.kept = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 
@@ -384,13 +302,6 @@ pub struct AddedFile {
     pub size: u64,
     /// The store held these bytes already; the entry was left as it was.
     pub already_present: bool,
-}
-
-/// Makes `dir`'s entries (a rename into it) durable.
-fn sync_dir(dir: &Path) -> Result<(), CosError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .storage("flushing a directory")
 }
 
 impl Store {

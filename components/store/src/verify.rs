@@ -24,8 +24,8 @@ use std::path::Path;
 use cos_traits::{CosError, CosHash};
 
 use crate::Store;
+use crate::content::hash_path;
 use crate::error::StorageContext;
-use crate::put::hash_path;
 
 /// What recovery or verification changed.
 #[derive(Clone, Debug, Default, PartialEq)]

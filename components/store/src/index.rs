@@ -523,17 +523,6 @@ impl Index {
         Ok(orphans)
     }
 
-    fn entry_by_id(&self, id: i64) -> Result<Option<EntryRow>, CosError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1"),
-                params![id],
-                entry_from_row,
-            )
-            .optional()
-            .storage("looking up an entry")
-    }
-
     pub fn clear_all(&mut self) -> Result<(), CosError> {
         self.conn
             .execute_batch(

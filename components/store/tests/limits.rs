@@ -224,7 +224,7 @@ fn open_writes_of_one_origin_share_its_budget() {
     // An origin's budget here is 120,000 bytes. Many open streams cannot
     // each hold up to it: together they hold at most it.
     let fx = Fixture::new();
-    let mut store = small_disk(&fx, 1_000_000);
+    let store = small_disk(&fx, 1_000_000);
     let a = origin("https://a.example");
     let mut writes: Vec<_> = (0..9u8)
         .map(|i| store.begin_write(sha256(&[i]), &a).unwrap())

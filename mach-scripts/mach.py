@@ -83,7 +83,12 @@ def window_tests(binary, tool, env):
 
 
 def cmd_bench(argv):
-    """Measure the store: write+verify throughput vs baselines, lookup latency."""
+    """Measure the store (write+verify, lookups, checked reads); --page: through a page in the shell."""
+    if "--page" in argv:
+        import pagebench
+        binary = build.build()
+        return pagebench.run_page_bench(binary, run_command.shell_env(),
+                                        [a for a in argv if a != "--page"])
     return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv,
                env=workspace_env(), check=False)
 

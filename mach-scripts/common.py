@@ -91,3 +91,18 @@ def run(args, cwd=ROOT, env=None, check=True):
 
 def output(args, cwd=ROOT):
     return subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def pinned_venv(venv, requirement):
+    """A virtual environment at `venv` holding `requirement` (a pinned
+    `name==version` from PyPI), made once and remade when the pin changes;
+    returns its python."""
+    python = os.path.join(venv, "bin", "python")
+    marker = os.path.join(venv, ".installed")
+    if not os.path.exists(marker) or open(marker).read() != requirement:
+        say(f"installing {requirement} in {venv}")
+        subprocess.check_call([sys.executable, "-m", "venv", venv])
+        subprocess.check_call([python, "-m", "pip", "install", "-q", requirement])
+        with open(marker, "w") as f:
+            f.write(requirement)
+    return python

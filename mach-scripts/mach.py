@@ -17,7 +17,7 @@ import phl  # noqa: E402
 import reliability  # noqa: E402
 import run as run_command  # noqa: E402
 import testwpt  # noqa: E402
-from common import ROOT, cache_dir, run, say, workspace_env  # noqa: E402
+from common import ROOT, cache_dir, pinned_venv, run, say, workspace_env  # noqa: E402
 
 
 def cmd_test(argv):
@@ -68,13 +68,7 @@ def window_tests(binary, tool, env):
     if not (shutil.which("Xvfb") and shutil.which("xdotool")):
         say("skipping the window tests: Xvfb and xdotool are missing (./mach bootstrap)")
         return 0
-    venv = os.path.join(cache_dir(), "window-venv")
-    python = os.path.join(venv, "bin", "python")
-    marker = os.path.join(venv, "." + PILLOW)
-    if not os.path.exists(marker):
-        run([sys.executable, "-m", "venv", venv])
-        run([python, "-m", "pip", "install", "--quiet", PILLOW])
-        open(marker, "w").close()
+    python = pinned_venv(os.path.join(cache_dir(), "window-venv"), PILLOW)
     out = os.path.join(cache_dir(), "window-screenshots")
     status = run([python, os.path.join(ROOT, "tests", "e2e", "window.py"), binary, tool, out],
                  env=env, check=False)

@@ -34,7 +34,7 @@ import tarfile
 import tempfile
 
 import build
-from common import ROOT, cache_dir, die, say
+from common import ROOT, cache_dir, die, pinned_venv, say
 from run import shell_env
 from wpt import expectations, report
 from wpt.discover import DiscoveryError, discover, test_timeout
@@ -92,15 +92,7 @@ def parse(argv):
 def tools():
     """The pinned wptserve (venv) and testharness.js (npm), cached."""
     base = os.path.join(cache_dir(), "wpt-tools")
-    venv = os.path.join(base, "venv")
-    python = os.path.join(venv, "bin", "python")
-    marker = os.path.join(venv, ".installed")
-    if not os.path.exists(marker) or open(marker).read() != WPTSERVE:
-        say(f"installing {WPTSERVE} in {venv}")
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-        subprocess.check_call([python, "-m", "pip", "install", "-q", WPTSERVE])
-        with open(marker, "w") as f:
-            f.write(WPTSERVE)
+    python = pinned_venv(os.path.join(base, "venv"), WPTSERVE)
     harness = os.path.join(base, WPT_RUNNER.replace("@", "-"), "package", "testharness")
     if not os.path.isfile(os.path.join(harness, "testharness.js")):
         say(f"fetching testharness.js from npm {WPT_RUNNER}")

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use cos_traits::Site;
 use dpi::PhysicalSize;
 use egui::{Color32, Id, Key, Modal, RichText};
 use egui_glow::{CallbackFn, EguiGlow};
@@ -40,7 +41,7 @@ pub enum Command {
 pub type ConsentQueue = Rc<RefCell<VecDeque<CrossOriginStorageConsentRequest>>>;
 
 /// What the indicator shows: the site it was computed for and its usage.
-pub type Usage = Arc<Mutex<Option<(String, page::SiteUsage)>>>;
+pub type Usage = Arc<Mutex<Option<(Site, page::SiteUsage)>>>;
 
 pub struct Gui {
     egui: EguiGlow,
@@ -121,9 +122,15 @@ impl Gui {
         });
     }
 
-    /// Lays out the interface and paints the page into its place; returns
+    /// Lays out the interface and paints the page into its place, with the
+    /// indicator's numbers if they are for `site`, the site shown; returns
     /// what the person asked for. Call [`Gui::paint`] to show it.
-    pub fn update(&mut self, window: &Window, webview: &WebView) -> Vec<Command> {
+    pub fn update(
+        &mut self,
+        window: &Window,
+        webview: &WebView,
+        site: Option<&Site>,
+    ) -> Vec<Command> {
         let _ = self.rendering_context.make_current();
         if !self.location_dirty {
             if let Some(url) = webview.url() {
@@ -141,15 +148,11 @@ impl Gui {
             usage,
             focused_question,
         } = self;
-        let current_site = webview
-            .url()
-            .and_then(|url| cos_traits::Origin::parse(&url.origin().ascii_serialization()).ok())
-            .map(|origin| origin.site().as_str().to_owned());
         let usage = usage
             .lock()
             .unwrap()
             .clone()
-            .filter(|(site, _)| Some(site) == current_site.as_ref())
+            .filter(|(computed_for, _)| Some(computed_for) == site)
             .map(|(_, usage)| usage)
             .filter(|usage| usage.files > 0);
         egui.run(window, |ui| {

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cos_traits::{Origin, Site};
 use euclid::Scale;
 use servo::{
     DevicePoint, EventLoopWaker, InputEvent, MouseButton, MouseButtonAction, MouseButtonEvent,
@@ -66,7 +67,7 @@ struct Running {
     cursor: Cell<DevicePoint>,
     modifiers: Cell<ModifiersState>,
     /// The site of the page shown, for the indicator's poller.
-    site: Arc<Mutex<Option<String>>>,
+    site: Arc<Mutex<Option<Site>>>,
 }
 
 enum App {
@@ -82,12 +83,7 @@ enum App {
 /// Keeps the indicator's numbers for the shown site: the store records who
 /// read what; every two seconds this asks it (off the event loop), and
 /// wakes the window when the numbers change.
-fn poll_usage(
-    management: Management,
-    site: Arc<Mutex<Option<String>>>,
-    usage: Usage,
-    waker: Waker,
-) {
+fn poll_usage(management: Management, site: Arc<Mutex<Option<Site>>>, usage: Usage, waker: Waker) {
     std::thread::Builder::new()
         .name("CrossOriginStorageIndicator".into())
         .spawn(move || {
@@ -96,13 +92,11 @@ fn poll_usage(
                 let Some(site) = site.lock().unwrap().clone() else {
                     continue;
                 };
-                let Ok(parsed) = cos_traits::Site::parse(&site) else {
-                    continue;
-                };
                 let Ok(entries) = management.entries() else {
                     continue;
                 };
-                let now = Some((site, page::site_usage(&entries, &parsed)));
+                let usage_now = page::site_usage(&entries, &site);
+                let now = Some((site, usage_now));
                 let mut shown = usage.lock().unwrap();
                 if *shown != now {
                     *shown = now;
@@ -303,21 +297,24 @@ impl Running {
     }
 
     fn redraw(&self) {
+        let url = self.webview.url();
+        // The shown page's site: for the indicator, and for its poller.
+        let site = url
+            .as_ref()
+            .and_then(|url| Origin::parse(&url.origin().ascii_serialization()).ok())
+            .map(|origin| origin.site().clone());
         let mut gui = self.gui.borrow_mut();
-        let commands = gui.update(&self.window, &self.webview);
+        let commands = gui.update(&self.window, &self.webview, site.as_ref());
         gui.paint(&self.window);
         if gui.needs_repaint() {
             self.window.request_redraw();
         }
         drop(gui);
-        let url = self.webview.url();
         self.window.set_title(&match &url {
             Some(url) => format!("servo-cos — {url}"),
             None => "servo-cos".into(),
         });
-        *self.site.lock().unwrap() = url
-            .and_then(|url| cos_traits::Origin::parse(&url.origin().ascii_serialization()).ok())
-            .map(|origin| origin.site().as_str().to_owned());
+        *self.site.lock().unwrap() = site;
         for command in commands {
             match command {
                 Command::Back => {

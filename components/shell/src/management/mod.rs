@@ -39,6 +39,8 @@ use servo::protocol_handler::{
     Response, ResponseBody,
 };
 
+use crate::delegate::constant_time_eq;
+
 pub const SCHEME: &str = "servo";
 pub const PATH: &str = "cross-origin-storage";
 pub const URL: &str = "servo:cross-origin-storage";
@@ -129,15 +131,6 @@ fn new_token() -> String {
         return "\u{0}".into();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Compares without stopping at the first difference.
-fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Whether `request` may load the page: a top-level navigation started by
@@ -296,7 +289,7 @@ impl Management {
             Err(message) => Some(message),
             Ok(Some((action, token))) => {
                 let current = self.state.lock().unwrap().token.clone();
-                if current.is_empty() || !same_token(&token, &current) {
+                if current.is_empty() || !constant_time_eq(token.as_bytes(), current.as_bytes()) {
                     Some("This page was out of date, so nothing was changed. Try again.".into())
                 } else {
                     Some(self.act(action))
@@ -397,10 +390,11 @@ mod tests {
     #[test]
     fn actions_parse_with_their_token() {
         let hash = CosHash::of(cos_traits::HashAlgorithm::Sha256, b"x");
-        let query = format!(
-            "action=delete&token=abc&hash={}",
-            page::encode(&hash.to_string())
-        );
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("action", "delete")
+            .append_pair("token", "abc")
+            .append_pair("hash", &hash.to_string())
+            .finish();
         assert_eq!(
             Action::parse(&query),
             Ok(Some((Action::Delete(hash), "abc".into())))
@@ -446,7 +440,7 @@ mod tests {
         let (a, b) = (new_token(), new_token());
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
-        assert!(same_token(&a, &a.clone()));
-        assert!(!same_token(&a, &b));
+        assert!(constant_time_eq(a.as_bytes(), a.clone().as_bytes()));
+        assert!(!constant_time_eq(a.as_bytes(), b.as_bytes()));
     }
 }

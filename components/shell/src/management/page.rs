@@ -44,29 +44,8 @@ pub fn human_size(bytes: u64) -> String {
 
 /// Milliseconds since the epoch as `2026-12-02 15:04 UTC`.
 pub fn human_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day, hour, minute, _) = cos_store::utc_civil(ms);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 /// The reads of an entry that a download would otherwise have served:
@@ -127,19 +106,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Percent-encodes a query value.
-pub fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
-}
-
 fn visibility(entry: &EntrySummary) -> String {
     let mut parts = Vec::new();
     if entry.globally_disclosable && entry.stored_by.is_empty() && !entry.on_public_hash_list {
@@ -194,17 +160,14 @@ fn activity(list: &[OriginActivity], nobody: &str) -> String {
 /// the page with the action in its query. (A form would not do: Servo
 /// submits forms only to http(s), data and a few other schemes.)
 fn button(token: &str, action: &str, params: &[(&str, &str)], label: &str, class: &str) -> String {
-    let mut href = format!(
-        "servo:cross-origin-storage?action={}&token={}",
-        encode(action),
-        encode(token)
-    );
-    for (name, value) in params {
-        let _ = write!(href, "&{}={}", encode(name), encode(value));
-    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("action", action)
+        .append_pair("token", token)
+        .extend_pairs(params)
+        .finish();
     format!(
-        "<a role=button class=\"button {class}\" href=\"{}\">{}</a>",
-        escape(&href),
+        "<a role=button class=\"button {class}\" href=\"servo:cross-origin-storage?{}\">{}</a>",
+        escape(&query),
         escape(label)
     )
 }
@@ -376,10 +339,15 @@ pub fn render(entries: &[EntrySummary], state: &PageState) -> String {
          <form id=add><input type=text name=path id=path placeholder=\"/path/to/file\"> \
          <button type=submit class=add>Add</button></form>\
          <script nonce=\"{nonce}\">document.getElementById('add').addEventListener('submit', (e) => {{ \
-         e.preventDefault(); location.href = 'servo:cross-origin-storage?action=add&token={token}&path=' + \
+         e.preventDefault(); location.href = 'servo:cross-origin-storage?{query}&path=' + \
          encodeURIComponent(document.getElementById('path').value); }});</script></section>",
         nonce = escape(state.nonce),
-        token = encode(state.token),
+        // Only letters, digits, `%`, `+`, `&`, `=` and `-._*`: safe in the
+        // script's string literal and in HTML.
+        query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("action", "add")
+            .append_pair("token", state.token)
+            .finish(),
     );
     let _ = write!(
         out,
@@ -475,8 +443,37 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(encode("SHA-256:ab"), "SHA-256%3Aab");
-        assert_eq!(encode("/tmp/a b"), "%2Ftmp%2Fa%20b");
+    fn an_action_link_carries_its_values_back_unchanged() {
+        let link = button(
+            "t0k",
+            "forget-site",
+            &[("site", "https://a.example"), ("path", "/tmp/a b&c=d")],
+            "Forget",
+            "",
+        );
+        let href = link
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let query = href
+            .strip_prefix("servo:cross-origin-storage?")
+            .unwrap()
+            .replace("&amp;", "&");
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("action", "forget-site"),
+                ("token", "t0k"),
+                ("site", "https://a.example"),
+                ("path", "/tmp/a b&c=d"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
     }
 }

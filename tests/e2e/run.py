@@ -14,7 +14,8 @@ a secure context), then runs the shell once per step with one profile:
      hash, DataError for wrong bytes, getFile() before writing refused);
   2. localhost reads it back;
   3. 127.0.0.2 (unlisted) gets NotFoundError;
-  4. the file is still there in a new run with the same profile;
+  4. the file is still there in a new run with the same profile, and a byte
+     changed on disk fails the read (NotReadableError) instead of being served;
   5. a dedicated worker reads it and stores a file of its own;
   6. a page may list only origins its Cross-Origin-Storage-Allow-Origin
      response header authorizes;
@@ -32,6 +33,8 @@ Usage: run.py SHELL_BINARY COS_STORE_BINARY
 Prints one line per check and "N passed, N failed".
 """
 
+import glob
+import hashlib
 import json
 import os
 import secrets
@@ -125,6 +128,25 @@ def main():
 
         r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=read")
         check("persist: the file is there in a new run", r.get("contents_match") is True, r)
+
+        # The File getFile() gives is read from the store piece by piece as
+        # the page consumes it, each piece checked against the hash: a byte
+        # changed on disk fails the read and is never served.
+        rotted = os.path.join(tmp, "rotted")
+        shutil.copytree(profile, rotted)
+        text = "Cross-Origin Storage end-to-end test file : model weights go here.\n" * 64
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        found = glob.glob(os.path.join(rotted, "**", digest), recursive=True)
+        for path in found:
+            os.chmod(path, 0o644)
+            with open(path, "r+b") as f:
+                f.seek(100)
+                byte = f.read(1)
+                f.seek(100)
+                f.write(bytes([byte[0] ^ 0x20]))
+        r = run_shell(shell, rotted, hosts, f"{site_a}/{page}?step=read")
+        check("rot: a byte changed on disk fails the read with NotReadableError",
+              len(found) == 1 and r.get("error") == "NotReadableError", dict(r, found=found))
 
         r = run_shell(shell, profile, hosts, f"{site_a}/{page}?step=legacy")
         warnings = [line for line in r.get("_console", []) if "is deprecated" in line]

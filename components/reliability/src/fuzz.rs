@@ -244,6 +244,10 @@ fn request(u: &mut Unstructured, known: &[CosHash], ids: &[u64]) -> CosRequest {
             origin,
             top_site,
         },
+        1 if u.ratio(1, 4).unwrap_or(false) => CosRequest::Open {
+            hash: any_hash(u, known),
+            origin,
+        },
         1 => CosRequest::Read {
             hash: any_hash(u, known),
             origin,
@@ -727,6 +731,10 @@ fn examples() -> Vec<Value> {
             hash: h.clone(),
             origin: o.clone(),
             top_site: s.clone(),
+        },
+        CosRequest::Open {
+            hash: h.clone(),
+            origin: o.clone(),
         },
         CosRequest::Read {
             hash: h.clone(),

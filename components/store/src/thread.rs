@@ -311,6 +311,11 @@ impl Registry {
                     answer: Some((result, reply)),
                 });
             },
+            CosRequest::Open { hash, origin } => reply(
+                store
+                    .authorize_read(&hash, &origin)
+                    .map(|ticket| CosResponse::Opened { size: ticket.size }),
+            ),
             CosRequest::Read {
                 hash,
                 origin,

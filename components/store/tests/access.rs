@@ -137,6 +137,10 @@ fn a_content_process_acts_only_for_its_own_site() {
     // to read it, to write as it, to refill a.example's probe budget.
     for request in [
         lookup(&a, &hash),
+        CosRequest::Open {
+            hash: hash.clone(),
+            origin: a.clone(),
+        },
         CosRequest::Read {
             hash: hash.clone(),
             origin: a.clone(),

@@ -334,3 +334,32 @@ fn bytes_changed_after_they_were_verified_are_never_served() {
     assert_eq!(read(0, 1000), Err(CosError::NotFound));
     assert_eq!(lookup(&chan, &a, &hash), Err(CosError::NotFound));
 }
+
+#[test]
+fn open_tells_a_reader_the_size_and_nobody_else_anything() {
+    // getFile() opens the entry, then reads it piece by piece as the page
+    // consumes it: Open must authorize exactly as Read does.
+    let fx = Fixture::new();
+    let thread = StoreThread::start(fx.config()).unwrap();
+    let chan = thread.sender();
+    let a = origin("https://a.example");
+    let same_site = origin("https://b.a.example");
+    let other = origin("https://other.example");
+    let bytes = vec![7u8; 300_000];
+    let hash = sha256(&bytes);
+    let open = |origin: &Origin, hash: &CosHash| {
+        chan.call(CosRequest::Open {
+            hash: hash.clone(),
+            origin: origin.clone(),
+        })
+    };
+    assert_eq!(open(&a, &hash), Err(CosError::NotFound));
+    write_all(&chan, &a, &bytes, RequestedOrigins::SameSite).unwrap();
+    assert_eq!(open(&a, &hash), Ok(CosResponse::Opened { size: 300_000 }));
+    assert_eq!(
+        open(&same_site, &hash),
+        Ok(CosResponse::Opened { size: 300_000 })
+    );
+    assert_eq!(open(&other, &hash), Err(CosError::NotFound));
+    assert_eq!(open(&a, &sha256(b"absent")), Err(CosError::NotFound));
+}

@@ -23,6 +23,12 @@ pub enum CosRequest {
         origin: Origin,
         top_site: Site,
     },
+    /// `getFile()`: may `origin` read `hash` (a lookup disclosed the entry
+    /// to it, or it stored it), and how big is the entry? Replies
+    /// [`CosResponse::Opened`]. The bytes are then read piece by piece with
+    /// `Read` as the page consumes the file, so a file of any size needs no
+    /// more memory than a piece.
+    Open { hash: CosHash, origin: Origin },
     /// Up to `len` bytes of an entry from `offset`, for an origin that a
     /// lookup disclosed the entry to, or that stored it. Replies
     /// [`CosResponse::Bytes`] (empty at the end of the file).
@@ -73,6 +79,7 @@ impl CosRequest {
     pub fn claimed_origin(&self) -> Option<&Origin> {
         match self {
             CosRequest::Lookup { origin, .. }
+            | CosRequest::Open { origin, .. }
             | CosRequest::Read { origin, .. }
             | CosRequest::BeginWrite { origin, .. }
             | CosRequest::ReplenishProbeBudget { origin, .. } => Some(origin),
@@ -141,6 +148,10 @@ pub enum CosAdminRequest {
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 pub enum CosResponse {
     Lookup(LookupOutcome),
+    /// The entry may be read; it holds `size` bytes.
+    Opened {
+        size: u64,
+    },
     Bytes(Vec<u8>),
     WriteStarted(WriteId),
     /// A `Finish` verified and stored the bytes. `origins_dropped` requested

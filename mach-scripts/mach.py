@@ -77,12 +77,11 @@ def window_tests(binary, tool, env):
 
 
 def cmd_bench(argv):
-    """Measure the store (write+verify, lookups, checked reads); --page: through a page in the shell."""
+    """Measure the store (write+verify, lookups, checked reads); --page: through a page, vs Chromium + the COS extension."""
     if "--page" in argv:
         import pagebench
-        binary = build.build()
-        return pagebench.run_page_bench(binary, run_command.shell_env(),
-                                        [a for a in argv if a != "--page"])
+        return pagebench.run_page_bench([a for a in argv if a != "--page"], build=build.build,
+                                        env=run_command.shell_env())
     return run(["cargo", "bench", "-p", "cos-store", "--bench", "store"] + argv,
                env=workspace_env(), check=False)
 

@@ -52,7 +52,15 @@ def parser():
                     "Without a URL, serve and open the two-site demo.",
         epilog="Other options go to the shell unchanged, in order; give their values as "
                "--option=value.")
-    p.add_argument("--release", action="store_true", help="build and run the release profile")
+    build_profile = p.add_mutually_exclusive_group()
+    build_profile.add_argument(
+        "--release", dest="debug", action="store_false",
+        help="build and run the optimized (release) profile: the default")
+    build_profile.add_argument(
+        "--debug", dest="debug", action="store_true",
+        help="run the unoptimized build ./mach test makes (quicker to build, slow to read "
+             "and hash large files)")
+    p.set_defaults(debug=False)
     p.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
     for option, metavar in SHELL_OPTIONS.items():
@@ -82,10 +90,10 @@ def parse(argv):
 
 
 def cmd_run(argv):
-    """Build if needed and browse URL (no URL: the two-site demo); --headless, --release."""
+    """Build if needed and browse URL (no URL: the two-site demo); --headless, --debug."""
     options, shell_args = parse(argv)
     headless = options.headless or not has_display()
-    binary = build.build(release=options.release)
+    binary = build.build(release=not options.debug)
     mode = ["--headless"] if headless else []
     env = shell_env()
     if options.url:

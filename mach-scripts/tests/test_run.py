@@ -24,11 +24,19 @@ class RunArguments(unittest.TestCase):
         self.assertEqual(shell, ["--profile", "DIR", "--timeout", "30"])
 
     def test_equals_form_and_any_order(self):
-        url, shell, options = self.parse("http://x/", "--timeout=30", "--release",
+        url, shell, options = self.parse("http://x/", "--timeout=30", "--debug",
                                          "--profile=D")
         self.assertEqual(url, "http://x/")
         self.assertEqual(shell, ["--profile", "D", "--timeout", "30"])
-        self.assertTrue(options.release)
+        self.assertTrue(options.debug)
+
+    def test_the_optimized_build_is_the_default(self):
+        self.assertFalse(self.parse("http://x/")[2].debug)
+        self.assertFalse(self.parse("--release", "http://x/")[2].debug)
+
+    def test_debug_and_release_exclude_each_other(self):
+        with self.assertRaises(SystemExit):
+            run.parse(["--debug", "--release"])
 
     def test_repeated_prefs_keep_their_order(self):
         _, shell, _ = self.parse("--pref", "a=1", "--pref=b=2", "--pref", "c=3")

@@ -156,7 +156,7 @@ promise_test(async () => {
   assert_true(done, "an empty file's stream ends at once");
 }, "An empty file reads as empty");
 
-if (self.Worker && self.document) {
+if (!self.WorkerGlobalScope) {
   promise_test(async (t) => {
     const { bytes, file } = await getFile();
     const worker = new Worker("resources/file-reader-worker.js");

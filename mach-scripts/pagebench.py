@@ -62,6 +62,9 @@ def parser():
                    help="handle lookups in the lookup step (default 200)")
     p.add_argument("--binary", metavar="PATH",
                    help="run this servo-cos instead of building one (to compare builds)")
+    p.add_argument("--debug", action="store_true",
+                   help="build and measure the unoptimized shell ./mach test uses (default: the "
+                        "optimized release build, as ./mach run)")
     p.add_argument("--extension", metavar="DIR",
                    help="the unpacked source of the COS browser extension "
                         "(web-ai-community/cross-origin-storage-extension): also run Chromium "
@@ -399,7 +402,7 @@ def run_page_bench(argv, build, env):
     is the shell's environment (run.shell_env)."""
     options = parse(argv)
     chromium = chromium_side(options)
-    binary = options.binary or build()
+    binary = options.binary or build(release=not options.debug)
     log_path = os.path.join(cache_dir(), "pagebench.log")
     os.makedirs(cache_dir(), exist_ok=True)
     log = open(log_path, "w")

@@ -53,9 +53,22 @@ def cmd_test(argv):
     tool = os.path.join(tool_env["CARGO_TARGET_DIR"], "debug", "cos-store")
     e2e = run([sys.executable, os.path.join(ROOT, "tests", "e2e", "run.py"), binary, tool],
               env=env, check=False)
+    compat = compat_tests(binary, env)
     window = window_tests(binary, tool, env)
     wpt = testwpt.cmd_test_wpt([])
-    return e2e or window or wpt
+    return e2e or compat or window or wpt
+
+
+def compat_tests(binary, env):
+    """tests/compat/run.py: real clients (Transformers.js, web-llm, wllama from
+    npm at pinned versions, and an Emscripten-style loader) on two origins of
+    one site, each second origin downloading no model bytes. A client that a
+    missing Servo API blocks is reported BLOCKED and does not fail the run."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        say("the compatibility suite installs its clients with npm, which is missing "
+            "(apt-get install nodejs npm): they are skipped, the Emscripten-style loader runs")
+    return run([sys.executable, os.path.join(ROOT, "tests", "compat", "run.py"), binary],
+               env=env, check=False)
 
 
 PILLOW = "Pillow==11.3.0"
